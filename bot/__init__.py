@@ -1,0 +1,1 @@
+"""Passerelle: the Telegram side (handlers, services, storage, local Bot API)."""

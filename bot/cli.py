@@ -1,0 +1,80 @@
+"""`passerelle` command line: commands only; the work is done by the modules they call."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, load_settings
+from bot.i18n import Translator
+
+EXIT_CONFIG = 2
+
+
+def _parser(_: Translator) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="passerelle", description=_.plain("Passerelle bot."))
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help=_.plain("Run the bot (offline demo when no token is set).")
+    )
+    run.add_argument(
+        "--serve",
+        action="store_true",
+        help=_.plain("Offline: keep the local Bot API and the bot running after the demo."),
+    )
+    commands.add_parser("demo", help=_.plain("Run the offline demo and print the conversation."))
+    database = commands.add_parser("db", help=_.plain("Database commands."))
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("upgrade", help=_.plain("Apply the migrations."))
+    plan = commands.add_parser("plan", help=_.plain("Plan the rooms of an instance file."))
+    plan.add_argument("arguments", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _ = Translator.for_language("fr")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["plan"]:
+        from matching.cli import main as plan_main
+
+        return plan_main(arguments[1:])
+    options = _parser(_).parse_args(arguments)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(
+            _.plain(
+                "Configuration error: {variable}: expected {expected}.",
+                variable=error.variable,
+                expected=_.plain(error.expected, **error.values),
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if options.command == "db":
+        from bot.db.session import Database
+
+        async def upgrade() -> None:
+            database = Database(settings.resolved_database_url)
+            await database.migrate()
+            await database.dispose()
+
+        asyncio.run(upgrade())
+        print(_.plain("Database up to date: {url}", url=settings.resolved_database_url))
+        return 0
+    from bot import runner
+
+    if options.command == "demo" or settings.offline:
+        return runner.run_offline(settings, serve=getattr(options, "serve", False))
+    return runner.run_online(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

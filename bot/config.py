@@ -1,0 +1,176 @@
+"""Settings read from the environment and an optional `.env`, validated once at start-up.
+
+Every variable is prefixed `PASSERELLE_`. A bad value must stop the process with one line that
+names the variable, so `load_settings` turns pydantic's report into a `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.i18n import N_
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_DATA_DIR = Path("data")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong; `variable` names it, `expected` says what fits.
+
+    `expected` is a message id, translated with `values` when the error is printed.
+    """
+
+    def __init__(self, variable: str, expected: str, **values: object) -> None:
+        super().__init__(f"{variable}: {expected.format(**values)}")
+        self.variable = variable
+        self.expected = expected
+        self.values = values
+
+
+class Settings(BaseSettings):
+    """What an organisation configures; defaults run a local, offline bot on SQLite."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PASSERELLE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: str | None = None
+    api_url: str = TELEGRAM_API_URL
+    database_url: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    staff_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Europe/Paris"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    conversation_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    programmes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["COI", "Coaching+", "COFA", "RSA", "Autre"]
+    )
+    log_level: str = "INFO"
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _split_staff_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("staff ids")
+            return [int(part) for part in parts]
+        return value
+
+    @field_validator("programmes", mode="before")
+    @classmethod
+    def _split_programmes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("timezone") from exc
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        bot_id, _, secret = value.strip().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("token")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _webhook_needs_token(self) -> Settings:
+        if self.webhook_url and not self.token:
+            raise ValueError("webhook without token")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def offline(self) -> bool:
+        """No token: the bot runs against the local Bot API (demo mode)."""
+        return self.token is None
+
+    @property
+    def bot_base_url(self) -> str:
+        return f"{self.api_url.rstrip('/')}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.api_url.rstrip('/')}/file/bot"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'passerelle.sqlite3').as_posix()}"
+
+
+# What each variable expects, in the words of the one-line start-up error (translated there).
+EXPECTED = {
+    "token": N_("a Telegram bot token such as 123456:ABC…"),
+    "api_url": N_("an http(s) address of the Bot API"),
+    "database_url": N_("a SQLAlchemy URL such as sqlite+aiosqlite:///data/passerelle.sqlite3"),
+    "data_dir": N_("a writable folder"),
+    "staff_ids": N_("numeric Telegram ids separated by commas, e.g. 111,222"),
+    "timezone": N_("an IANA time zone such as Europe/Paris"),
+    "webhook_url": N_("PASSERELLE_TOKEN is required with a webhook"),
+    "webhook_port": N_("a port number between 1 and 65535"),
+    "conversation_timeout_minutes": N_("a number of minutes between 1 and 1440"),
+}
+UNWRITABLE_FOLDER = N_("a writable folder ({folder} cannot be used)")
+
+
+def _variable(field: str) -> str:
+    return f"PASSERELLE_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check the settings; raise `ConfigError` naming the first bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "webhook_url"
+        raise ConfigError(_variable(field), EXPECTED.get(field, N_("a valid value"))) from None
+    _check_database_reachable(settings)
+    return settings
+
+
+def _check_database_reachable(settings: Settings) -> None:
+    """Fail early when the SQLite file cannot be created, rather than at the first update."""
+    url = settings.resolved_database_url
+    if not url.startswith("sqlite"):
+        if "://" not in url:
+            raise ConfigError(_variable("database_url"), EXPECTED["database_url"])
+        return
+    _, _, path_part = url.partition(":///")
+    if not path_part or path_part == ":memory:":
+        return
+    folder = Path(path_part).expanduser().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise ConfigError(_database_variable(settings), UNWRITABLE_FOLDER, folder=folder) from None
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(_database_variable(settings), UNWRITABLE_FOLDER, folder=folder)
+
+
+def _database_variable(settings: Settings) -> str:
+    return _variable("database_url" if settings.database_url else "data_dir")

@@ -1,0 +1,1 @@
+"""Storage: typed SQLAlchemy models, one async engine, Alembic migrations, PTB persistence."""

@@ -1,0 +1,20 @@
+"""All tables, imported here so Alembic and `Base.metadata` see every one."""
+
+from bot.db.models.events import EligibilityQuestion, Event, Registration, Site
+from bot.db.models.outbox import OutboxMessage
+from bot.db.models.people import CandidateProfile, EmployerProfile, Person
+from bot.db.models.persistence import PersistedState
+from bot.db.models.planning import Plan
+
+__all__ = [
+    "CandidateProfile",
+    "EligibilityQuestion",
+    "EmployerProfile",
+    "Event",
+    "OutboxMessage",
+    "PersistedState",
+    "Person",
+    "Plan",
+    "Registration",
+    "Site",
+]

@@ -1,0 +1,117 @@
+"""Per-call translation: each handler asks for the translator of the person it answers.
+
+Catalogs are the Babel-managed `locales/<lang>/LC_MESSAGES/*.po` files (one per feature). They
+are compiled in memory with Babel when first used, so a stale `.mo` can never be served.
+Nothing switches a global locale at run time.
+"""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import html
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DEFAULT_LANGUAGE = "fr"
+SUPPORTED_LANGUAGES = ("fr",)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined; it is translated where shown."""
+    return message
+
+
+@cache
+def catalog(language: str) -> gettext.NullTranslations:
+    """All of a language's `.po` files merged into one translations object."""
+    folder = LOCALES_DIR / language / "LC_MESSAGES"
+    merged: gettext.NullTranslations = gettext.NullTranslations()
+    first: gettext.GNUTranslations | None = None
+    for po_path in sorted(folder.glob("*.po")):
+        with po_path.open("rb") as handle:
+            po = read_po(handle, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, po)
+        buffer.seek(0)
+        translations = gettext.GNUTranslations(buffer)
+        if first is None:
+            first = translations
+        else:
+            first.add_fallback(translations)
+    return first or merged
+
+
+def language_for(code: str | None) -> str:
+    """The language we answer in for a Telegram `language_code` (French until others exist)."""
+    if code:
+        short = code.split("-")[0].lower()
+        if short in SUPPORTED_LANGUAGES:
+            return short
+    return DEFAULT_LANGUAGE
+
+
+Translate = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Translator:
+    """`_ = Translator.for_language("fr")`; then `_("…")` and `_.n("…", "…", n)`."""
+
+    language: str
+
+    @classmethod
+    def for_language(cls, language: str | None) -> Translator:
+        return cls(language_for(language))
+
+    def __call__(self, message: str, **values: object) -> str:
+        """The translation, with `values` HTML-escaped (replies use the HTML parse mode)."""
+        text = catalog(self.language).gettext(message)
+        return text.format(**_escaped(values)) if values else text
+
+    def plain(self, message: str, **values: object) -> str:
+        """The translation with values as given: for files, buttons and other non-HTML text."""
+        text = catalog(self.language).gettext(message)
+        return text.format(**values) if values else text
+
+    def n(self, singular: str, plural: str, count: int, **values: object) -> str:
+        text = catalog(self.language).ngettext(singular, plural, count)
+        return text.format(count=count, **_escaped(values))
+
+
+class SafeHtml(str):
+    """Text already escaped or built from trusted markup; `Translator` leaves it as it is."""
+
+    __slots__ = ()
+
+
+def _escaped(values: dict[str, object]) -> dict[str, object]:
+    return {
+        key: value if isinstance(value, SafeHtml | int | float) else html.escape(str(value))
+        for key, value in values.items()
+    }
+
+
+@dataclass(frozen=True)
+class Sector:
+    code: str
+    label: str
+    short_label: str
+
+
+@cache
+def sectors(language: str = DEFAULT_LANGUAGE) -> tuple[Sector, ...]:
+    """France Travail's 14 ROME areas, kept as data beside the catalogs."""
+    path = LOCALES_DIR / language_for(language) / "rome_domains.csv"
+    with path.open(encoding="utf-8") as handle:
+        return tuple(
+            Sector(row["code"], row["label_fr"], row["label_short_fr"])
+            for row in csv.DictReader(handle)
+        )

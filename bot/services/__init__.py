@@ -1,0 +1,1 @@
+"""Use cases: each opens its own session, takes plain values, returns plain values."""
