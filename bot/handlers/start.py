@@ -11,7 +11,7 @@ from bot.db.models.people import Role
 from bot.handlers.common import Context, identity_of, reply
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, unpack
-from bot.services.people import RoleNotAllowed, choose_role, find_person, touch_person
+from bot.services.people import RoleNotAllowed, choose_role, touch_person
 
 ROLE_PREFIX = "role"
 ROLE_LABELS = {
@@ -106,9 +106,8 @@ async def role_chosen(update: Update, context: Context) -> None:
 async def help_command(update: Update, context: Context) -> None:
     app = services(context)
     _ = translator_for(update)
-    user = update.effective_user
-    person = await find_person(app.database, user.id) if user else None
-    role = person.role if person else None
+    person = await touch_person(app.database, identity_of(update), app.settings.staff_ids)
+    role = person.role
     text = help_text(_, role)
     if role is None:
         text += "\n\n" + _("Type /start to begin.")
