@@ -80,7 +80,7 @@ async def play_script(client: SandboxClient, transcript: Transcript, _: Translat
 
 async def run_demo(settings: Settings, *, serve: bool = False) -> int:
     _ = Translator.for_language("fr")
-    for noisy in ("telegram", "apscheduler", "httpx", "tornado"):
+    for noisy in ("telegram", "apscheduler", "httpx", "tornado", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     staff_ids = settings.staff_ids or [DEMO_STAFF_ID]
     async with SandboxServer() as server:
