@@ -1,0 +1,439 @@
+"""Event instance (input) and plan (output) of the matching engine.
+
+Plain typed dataclasses with strict JSON loading: a malformed instance is refused with an
+``InstanceError`` whose message names the place in the file, e.g.
+``candidates[3].site: site inconnu « geneve »``, so staff can fix it without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matching.weights import Weights
+
+REMOTE = "*"
+
+
+class InstanceError(ValueError):
+    """A malformed instance or plan file; the message is French and names the place."""
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    rooms: int
+
+
+@dataclass(frozen=True)
+class Event:
+    employers_per_room: int
+    candidates_per_room: int
+    rounds: int
+    sites: tuple[Site, ...]
+
+    def site(self, site_id: str) -> Site:
+        return next(s for s in self.sites if s.id == site_id)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    site: str
+    sectors: tuple[str, ...] = ()
+    target_job: str = ""
+    skills: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
+    age_band: str | None = None
+    programme: str | None = None
+    wishes: tuple[str, ...] = ()
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Employer:
+    id: str
+    sites: tuple[str, ...]
+    sectors: tuple[str, ...] = ()
+    jobs: str = ""
+    max_candidates: int | None = None
+    wishes: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    name: str | None = None
+
+    def accepts(self, site_id: str) -> bool:
+        return REMOTE in self.sites or site_id in self.sites
+
+
+@dataclass
+class Instance:
+    """One event to plan. ``affinity`` (candidate -> employer -> [0, 1]) is optional."""
+
+    event: Event
+    employers: list[Employer]
+    candidates: list[Candidate]
+    affinity: dict[str, dict[str, float]] | None = None
+    withdrawn: frozenset[str] = frozenset()
+    weights: Weights = field(default_factory=Weights)
+
+    @property
+    def active_candidates(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.id not in self.withdrawn]
+
+    @property
+    def active_employers(self) -> list[Employer]:
+        return [e for e in self.employers if e.id not in self.withdrawn]
+
+    def display_name(self, person_id: str) -> str:
+        for person in (*self.candidates, *self.employers):
+            if person.id == person_id:
+                return person.name or person.id
+        return person_id
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Instance:
+        return _InstanceReader().read(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        ev = self.event
+        out: dict[str, Any] = {
+            "event": {
+                "employers_per_room": ev.employers_per_room,
+                "candidates_per_room": ev.candidates_per_room,
+                "rounds": ev.rounds,
+                "sites": [{"id": s.id, "rooms": s.rooms} for s in ev.sites],
+            },
+            "employers": [_drop_empty({
+                "id": e.id, "sites": list(e.sites), "sectors": list(e.sectors), "jobs": e.jobs,
+                "max_candidates": e.max_candidates, "wishes": list(e.wishes),
+                "skills": list(e.skills), "name": e.name,
+            }) for e in self.employers],
+            "candidates": [_drop_empty({
+                "id": c.id, "site": c.site, "sectors": list(c.sectors),
+                "target_job": c.target_job, "skills": list(c.skills),
+                "qualities": list(c.qualities), "age_band": c.age_band,
+                "programme": c.programme, "wishes": list(c.wishes), "name": c.name,
+            }) for c in self.candidates],
+        }
+        if self.affinity is not None:
+            out["affinity"] = self.affinity
+        if self.withdrawn:
+            out["withdrawn"] = sorted(self.withdrawn)
+        if self.weights != Weights():
+            out["weights"] = self.weights.to_dict()
+        return out
+
+
+def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, [], "") or k in ("id", "sites")}
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read an instance JSON file; every problem becomes an ``InstanceError``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InstanceError(f"{path}: lecture impossible ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InstanceError(f"{path}: le fichier n'est pas en UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InstanceError(
+            f"{path}: JSON invalide ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})"
+        ) from None
+    return Instance.from_dict(data)
+
+
+class _InstanceReader:
+    """Validates a decoded JSON document field by field, keeping the path for messages."""
+
+    def read(self, data: Any) -> Instance:
+        root = self._obj(data, "instance")
+        event = self._event(self._get(root, "event", "instance"))
+        site_ids = {s.id for s in event.sites}
+        seen: set[str] = set()
+        employers_raw = self._list(self._get(root, "employers", "instance"), "employers")
+        candidates_raw = self._list(self._get(root, "candidates", "instance"), "candidates")
+        employers = [
+            self._employer(raw, f"employers[{i}]", site_ids, seen)
+            for i, raw in enumerate(employers_raw)
+        ]
+        candidates = [
+            self._candidate(raw, f"candidates[{i}]", site_ids, seen)
+            for i, raw in enumerate(candidates_raw)
+        ]
+        employer_ids = {e.id for e in employers}
+        candidate_ids = {c.id for c in candidates}
+        for i, emp in enumerate(employers):
+            self._known(emp.wishes, candidate_ids, f"employers[{i}].wishes", "candidat·e")
+        for i, cand in enumerate(candidates):
+            self._known(cand.wishes, employer_ids, f"candidates[{i}].wishes", "employeur")
+        affinity = None
+        if root.get("affinity") is not None:
+            affinity = self._affinity(root["affinity"], candidate_ids, employer_ids)
+        withdrawn: frozenset[str] = frozenset()
+        if root.get("withdrawn") is not None:
+            ids = self._str_list(root["withdrawn"], "withdrawn")
+            self._known(ids, candidate_ids | employer_ids, "withdrawn", "participant·e")
+            withdrawn = frozenset(ids)
+        weights = Weights()
+        if root.get("weights") is not None:
+            try:
+                weights = Weights.from_dict(root["weights"])
+            except ValueError as exc:
+                raise InstanceError(str(exc)) from None
+        return Instance(event, employers, candidates, affinity, withdrawn, weights)
+
+    # -- sections ---------------------------------------------------------------------
+    def _event(self, raw: Any) -> Event:
+        ev = self._obj(raw, "event")
+        k_e = self._int(self._get(ev, "employers_per_room", "event"), "event.employers_per_room")
+        k_c = self._int(
+            self._get(ev, "candidates_per_room", "event"), "event.candidates_per_room", low=1
+        )
+        rounds = self._int(self._get(ev, "rounds", "event"), "event.rounds", low=1)
+        sites_raw = self._list(self._get(ev, "sites", "event"), "event.sites")
+        if not sites_raw:
+            raise InstanceError("event.sites: au moins un site est attendu")
+        sites: list[Site] = []
+        for i, raw in enumerate(sites_raw):
+            where = f"event.sites[{i}]"
+            obj = self._obj(raw, where)
+            site_id = self._id(self._get(obj, "id", where), f"{where}.id")
+            if site_id == REMOTE:
+                raise InstanceError(f"{where}.id: « * » est réservé (à distance, tout site)")
+            if any(s.id == site_id for s in sites):
+                raise InstanceError(f"{where}.id: site en double « {site_id} »")
+            rooms = self._int(self._get(obj, "rooms", where), f"{where}.rooms")
+            sites.append(Site(site_id, rooms))
+        return Event(k_e, k_c, rounds, tuple(sites))
+
+    def _employer(self, raw: Any, where: str, site_ids: set[str], seen: set[str]) -> Employer:
+        obj = self._obj(raw, where)
+        emp_id = self._unique_id(obj, where, seen)
+        sites = self._str_list(self._get(obj, "sites", where), f"{where}.sites")
+        if not sites:
+            raise InstanceError(f"{where}.sites: au moins un site (ou « * ») est attendu")
+        for j, site in enumerate(sites):
+            if site != REMOTE and site not in site_ids:
+                raise InstanceError(f"{where}.sites[{j}]: site inconnu « {site} »")
+        max_c = obj.get("max_candidates")
+        if max_c is not None:
+            max_c = self._int(max_c, f"{where}.max_candidates")
+        return Employer(
+            id=emp_id,
+            sites=tuple(sites),
+            sectors=tuple(self._opt_str_list(obj, "sectors", where)),
+            jobs=self._opt_str(obj, "jobs", where) or "",
+            max_candidates=max_c,
+            wishes=tuple(self._opt_str_list(obj, "wishes", where)),
+            skills=tuple(self._opt_str_list(obj, "skills", where)),
+            name=self._opt_str(obj, "name", where),
+        )
+
+    def _candidate(self, raw: Any, where: str, site_ids: set[str], seen: set[str]) -> Candidate:
+        obj = self._obj(raw, where)
+        cand_id = self._unique_id(obj, where, seen)
+        site = self._id(self._get(obj, "site", where), f"{where}.site")
+        if site not in site_ids:
+            raise InstanceError(f"{where}.site: site inconnu « {site} »")
+        return Candidate(
+            id=cand_id,
+            site=site,
+            sectors=tuple(self._opt_str_list(obj, "sectors", where)),
+            target_job=self._opt_str(obj, "target_job", where) or "",
+            skills=tuple(self._opt_str_list(obj, "skills", where)),
+            qualities=tuple(self._opt_str_list(obj, "qualities", where)),
+            age_band=self._opt_str(obj, "age_band", where),
+            programme=self._opt_str(obj, "programme", where),
+            wishes=tuple(self._opt_str_list(obj, "wishes", where)),
+            name=self._opt_str(obj, "name", where),
+        )
+
+    def _affinity(
+        self, raw: Any, candidate_ids: set[str], employer_ids: set[str]
+    ) -> dict[str, dict[str, float]]:
+        table = self._obj(raw, "affinity")
+        out: dict[str, dict[str, float]] = {}
+        for cand_id, row in table.items():
+            if cand_id not in candidate_ids:
+                raise InstanceError(f"affinity.{cand_id}: candidat·e inconnu·e « {cand_id} »")
+            row_obj = self._obj(row, f"affinity.{cand_id}")
+            out[cand_id] = {}
+            for emp_id, value in row_obj.items():
+                where = f"affinity.{cand_id}.{emp_id}"
+                if emp_id not in employer_ids:
+                    raise InstanceError(f"{where}: employeur inconnu « {emp_id} »")
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or not math.isfinite(value)
+                    or not 0 <= value <= 1
+                ):
+                    raise InstanceError(f"{where}: une valeur entre 0 et 1 est attendue")
+                out[cand_id][emp_id] = float(value)
+        return out
+
+    # -- primitives -------------------------------------------------------------------
+    @staticmethod
+    def _obj(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise InstanceError(f"{where}: un objet {{...}} est attendu")
+        return value
+
+    @staticmethod
+    def _list(value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise InstanceError(f"{where}: une liste [...] est attendue")
+        return value
+
+    @staticmethod
+    def _get(obj: dict[str, Any], key: str, where: str) -> Any:
+        if key not in obj:
+            raise InstanceError(f"{where}.{key}: champ obligatoire manquant")
+        return obj[key]
+
+    @staticmethod
+    def _int(value: Any, where: str, low: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InstanceError(f"{where}: un nombre entier est attendu")
+        if value < low:
+            raise InstanceError(f"{where}: la valeur doit être au moins {low} (reçu {value})")
+        return value
+
+    @staticmethod
+    def _id(value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise InstanceError(f"{where}: un identifiant (texte non vide) est attendu")
+        return value
+
+    def _unique_id(self, obj: dict[str, Any], where: str, seen: set[str]) -> str:
+        person_id = self._id(self._get(obj, "id", where), f"{where}.id")
+        if person_id in seen:
+            raise InstanceError(f"{where}.id: identifiant en double « {person_id} »")
+        seen.add(person_id)
+        return person_id
+
+    def _str_list(self, value: Any, where: str) -> list[str]:
+        items = self._list(value, where)
+        for j, item in enumerate(items):
+            if not isinstance(item, str):
+                raise InstanceError(f"{where}[{j}]: un texte est attendu")
+        return items
+
+    def _opt_str_list(self, obj: dict[str, Any], key: str, where: str) -> list[str]:
+        value = obj.get(key)
+        return [] if value is None else self._str_list(value, f"{where}.{key}")
+
+    @staticmethod
+    def _opt_str(obj: dict[str, Any], key: str, where: str) -> str | None:
+        value = obj.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InstanceError(f"{where}.{key}: un texte est attendu")
+        return value
+
+    @staticmethod
+    def _known(ids: Any, known: set[str], where: str, kind: str) -> None:
+        for j, person_id in enumerate(ids):
+            if person_id not in known:
+                raise InstanceError(f"{where}[{j}]: {kind} inconnu·e « {person_id} »")
+
+
+# -- plan ---------------------------------------------------------------------------------
+@dataclass
+class Room:
+    site: str
+    room: int
+    employers: list[str]
+    candidates: list[str]
+
+
+@dataclass
+class RoundPlan:
+    round: int
+    rooms: list[Room]
+
+
+@dataclass
+class Waiting:
+    id: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    """The rooms of every round, who is left out and why, and the score with its breakdown."""
+
+    rounds: list[RoundPlan]
+    waiting: list[Waiting] = field(default_factory=list)
+    score: float = 0.0
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    worst_candidate: dict[str, Any] | None = None
+    changed_people: list[str] | None = None
+
+    def rooms_of(self, person_id: str) -> list[tuple[int, Room]]:
+        """(round, room) pairs where the person sits."""
+        return [
+            (rp.round, room)
+            for rp in self.rounds
+            for room in rp.rooms
+            if person_id in room.employers or person_id in room.candidates
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rounds": [
+                {
+                    "round": rp.round,
+                    "rooms": [
+                        {
+                            "site": r.site,
+                            "room": r.room,
+                            "employers": list(r.employers),
+                            "candidates": list(r.candidates),
+                        }
+                        for r in rp.rooms
+                    ],
+                }
+                for rp in self.rounds
+            ],
+            "waiting": [{"id": w.id, "reason": w.reason} for w in self.waiting],
+            "score": round(self.score, 6),
+        }
+        if self.breakdown:
+            out["breakdown"] = self.breakdown
+        if self.worst_candidate is not None:
+            out["worst_candidate"] = self.worst_candidate
+        if self.changed_people is not None:
+            out["changed"] = list(self.changed_people)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Plan:
+        try:
+            rounds = [
+                RoundPlan(
+                    int(rp["round"]),
+                    [
+                        Room(str(r["site"]), int(r["room"]), [str(x) for x in r["employers"]],
+                             [str(x) for x in r["candidates"]])
+                        for r in rp["rooms"]
+                    ],
+                )
+                for rp in data["rounds"]
+            ]
+            waiting = [Waiting(str(w["id"]), str(w["reason"])) for w in data.get("waiting", [])]
+            return cls(
+                rounds=rounds,
+                waiting=waiting,
+                score=float(data.get("score", 0.0)),
+                breakdown=dict(data.get("breakdown", {})),
+                worst_candidate=data.get("worst_candidate"),
+                changed_people=data.get("changed"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InstanceError(f"plan: format de plan invalide ({exc!r})") from None

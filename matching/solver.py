@@ -1,0 +1,103 @@
+"""Entry point of the engine: ``solve(instance) -> Plan``.
+
+Strategy, by format:
+
+* no employers (co-searching groups, cohorts): diversity groups, :mod:`matching.groups`;
+* 1 or 2 employers per room and a small model (<= 60,000 seat variables): the exact
+  integer program of :mod:`matching.exact` (HiGHS via SciPy), proven optimal when it
+  finishes in time; the heuristic is run too and the better plan kept;
+* otherwise: assignments with SciPy plus local search, :mod:`matching.heuristic`.
+
+Then the worst-off candidate is raised without lowering the total
+(:mod:`matching.fairness`), and everybody left out gets a reason in French.
+Deterministic for a given seed (unless a time limit cuts a search short).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from matching.admission import Admission, admit
+from matching.affinity import build_tables
+from matching.exact import solve_exact
+from matching.fairness import raise_worst_off
+from matching.groups import solve_groups
+from matching.heuristic import solve_heuristic
+from matching.model import Instance, Plan, Waiting
+from matching.problem import Problem, Rounds, to_plan
+from matching.score import score_plan
+
+DEFAULT_TIME_LIMIT = 30.0
+
+WITHDRAWN_REASON = "Désistement : vous ne participez plus à cet événement."
+NO_SEAT_REASON = ("Aucune place compatible n'a pu vous être attribuée (salles pleines, ou "
+                  "employeurs déjà rencontré·e·s ou complets) : liste d'attente.")
+EMPLOYER_SPARE_REASON = (
+    "Toutes les salles sont occupées : vous êtes en réserve (règle : les employeurs qui ont le "
+    "plus d'affinité avec les candidat·e·s présent·e·s sont placé·e·s en premier)."
+)
+
+
+def solve(instance: Instance, seed: int = 0, time_limit: float | None = None) -> Plan:
+    """Build a valid plan; ``time_limit`` (seconds) bounds the search, not the set-up."""
+    start = time.perf_counter()
+    budget = DEFAULT_TIME_LIMIT if time_limit is None else max(time_limit, 0.1)
+    deadline = start + budget
+    tables = build_tables(instance)
+    admission = admit(instance, tables, seed)
+    problem = Problem(instance, tables, admission.admitted, admission.min_meetings)
+    rounds, proven = _search(problem, seed, deadline, budget)
+    plan = finish_plan(problem, rounds, admission, seed)
+    plan.breakdown["proven_optimal"] = proven
+    plan.breakdown["seconds"] = round(time.perf_counter() - start, 3)
+    return plan
+
+
+def _search(problem: Problem, seed: int, deadline: float, budget: float) -> tuple[Rounds, bool]:
+    if problem.k_e == 0:
+        return solve_groups(problem, seed, deadline), False
+    exact = solve_exact(problem, time_limit=min(budget * 0.6, 20.0))
+    if exact is not None and exact.proven_optimal:
+        return raise_worst_off(problem, exact.rounds), True
+    rounds = solve_heuristic(problem, seed, deadline)
+    if exact is not None and problem.objective(exact.rounds) > problem.objective(rounds) + 1e-9:
+        rounds = exact.rounds
+    return raise_worst_off(problem, rounds), False
+
+
+def finish_plan(problem: Problem, rounds: Rounds, admission: Admission, seed: int) -> Plan:
+    """Turn index rounds into a scored plan with the waiting list and its reasons."""
+    instance, tables = problem.instance, problem.tables
+    waiting: list[Waiting] = []
+    seated_c = np.zeros(problem.n_c, dtype=bool)
+    seated_e = np.zeros(problem.n_e, dtype=bool)
+    for rooms in rounds:
+        for room in rooms:
+            if room.candidates:
+                seated_c[room.candidates] = True
+                seated_e[room.employers] = True
+    for c in admission.priority:
+        if seated_c[c]:
+            continue
+        reason = admission.reasons.get(c, NO_SEAT_REASON)
+        waiting.append(Waiting(tables.candidates[c].id, reason))
+    for j, emp in enumerate(tables.employers):
+        if problem.k_e > 0 and not seated_e[j]:
+            waiting.append(Waiting(emp.id, _employer_reason(problem, j)))
+    for person in (*instance.candidates, *instance.employers):
+        if person.id in instance.withdrawn:
+            waiting.append(Waiting(person.id, WITHDRAWN_REASON))
+    plan = to_plan(problem, rounds, waiting)
+    return score_plan(instance, plan, tables)
+
+
+def _employer_reason(problem: Problem, j: int) -> str:
+    emp = problem.tables.employers[j]
+    if emp.max_candidates == 0:
+        return "Vous avez indiqué 0 candidat·e au maximum : pas de salle pour vous."
+    reachable = problem.emp_sites[j][problem.cand_site] & problem.admitted
+    if not reachable.any():
+        return "Aucun·e candidat·e n'est inscrit·e sur vos sites : pas de salle pour vous."
+    return EMPLOYER_SPARE_REASON
