@@ -9,6 +9,7 @@ from bot.commands import commands_for
 from bot.context import services, translator_for
 from bot.db.models.people import Role
 from bot.handlers.common import Context, identity_of, reply
+from bot.handlers.signup import offer_open_events
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, unpack
 from bot.services.people import RoleNotAllowed, choose_role, touch_person
@@ -101,6 +102,8 @@ async def role_chosen(update: Update, context: Context) -> None:
         update,
         _("Thank you! Your role is: {role}.", role=role_name) + "\n\n" + help_text(_, person.role),
     )
+    if role == Role.CANDIDATE:
+        await offer_open_events(update, context, role)
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -49,6 +49,9 @@ class Event(Base):
         JSON, default=lambda: [7 * 24 * 60, 24 * 60, 120]
     )
     what_to_bring: Mapped[str | None] = mapped_column(Text)
+    # Which DOMAIN.md programme the room format came from ("ose", "speed", "cohort", …;
+    # None when typed by hand): the planner optimises differently per format.
+    format_key: Mapped[str | None] = mapped_column(String(40))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

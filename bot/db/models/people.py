@@ -32,6 +32,9 @@ class Person(Base):
     language: Mapped[str] = mapped_column(String(10), default="fr")
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_recorded_by: Mapped[int | None] = mapped_column(Integer)
+    # One-time code of the personal link (`/start p_…`) for someone staff registered: until
+    # it is used, `telegram_id` is a negative placeholder (real Telegram user ids are > 0).
+    claim_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -42,6 +45,16 @@ class Person(Base):
     employer_profile: Mapped[EmployerProfile | None] = relationship(
         back_populates="person", cascade="all, delete-orphan", uselist=False
     )
+
+
+class DeletionCount(Base):
+    """What erasure leaves behind: how many people of a role were erased in a month, no more."""
+
+    __tablename__ = "deletion_counts"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CandidateProfile(Base):

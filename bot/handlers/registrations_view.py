@@ -1,0 +1,304 @@
+"""`/inscrits`: staff see who signed up for an event, open a portrait card, export a CSV."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import services, translator_for
+from bot.dates import format_short
+from bot.db.models.events import RegistrationStatus
+from bot.db.models.people import Role
+from bot.handlers.common import Context, reply, staff_only
+from bot.i18n import N_, Translator
+from bot.keyboards import button, column, unpack
+from bot.services.events import list_events
+from bot.services.registrations_view import SignUp, SignUpOverview, find_signup, signups_csv
+from bot.services.registrations_view import signups as load_signups
+
+PREFIX = "insc"
+PAGE_SIZE = 8
+
+ROLE_LABELS = {Role.CANDIDATE: N_("candidate"), Role.EMPLOYER: N_("employer")}
+ROLE_TITLES = {Role.CANDIDATE: N_("Candidates"), Role.EMPLOYER: N_("Employers")}
+STATUS_LABELS = {
+    RegistrationStatus.REGISTERED: N_("registered"),
+    RegistrationStatus.CONFIRMED: N_("attendance confirmed"),
+    RegistrationStatus.WAITING: N_("waiting list"),
+    RegistrationStatus.WITHDRAWN: N_("withdrawn"),
+    RegistrationStatus.INELIGIBLE: N_("not eligible"),
+}
+CSV_HEADERS = (
+    N_("Role"),
+    N_("Status"),
+    N_("First name"),
+    N_("Last name"),
+    N_("Site"),
+    N_("Sectors"),
+    N_("Target job / company"),
+    N_("Programme"),
+    N_("Constraints"),
+    N_("Registered at"),
+)
+
+
+def _role(_: Translator, role: str) -> str:
+    return _.plain(ROLE_LABELS[Role(role)]) if role in ROLE_LABELS else role
+
+
+def _status(_: Translator, status: str) -> str:
+    if status in STATUS_LABELS:
+        return _.plain(STATUS_LABELS[RegistrationStatus(status)])
+    return status
+
+
+def _full_name(person: SignUp) -> str:
+    return " ".join(part for part in (person.first_name, person.last_name) if part)
+
+
+def _event_id(parts: list[str], index: int = 2) -> int | None:
+    return int(parts[index]) if len(parts) > index and parts[index].isdigit() else None
+
+
+async def _refuse(update: Update, message: str) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(message, show_alert=True)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def _counts_text(_: Translator, overview: SignUpOverview) -> str:
+    lines = [_("<b>Sign-ups — {name}</b>", name=overview.event_name)]
+    by_role = overview.count_by_role_and_status()
+    for role in (Role.CANDIDATE, Role.EMPLOYER):
+        counts: Counter[str] = by_role.get(role, Counter())
+        details = ", ".join(
+            f"{counts[status]} {_status(_, status)}" for status in STATUS_LABELS if counts[status]
+        )
+        total = sum(counts.values())
+        lines.append(
+            _("{role}: {total}", role=_.plain(ROLE_TITLES[role]), total=total)
+            + (f" ({html.escape(details)})" if details else "")
+        )
+    by_site = overview.active_by_site()
+    if by_site:
+        lines.append("")
+        lines.append(_("By site (registered or confirmed):"))
+        for site, counts in sorted(by_site.items()):
+            lines.append(
+                _(
+                    "• {site}: {candidates} candidates, {employers} employers",
+                    site=site or _.plain("no site chosen"),
+                    candidates=counts.get(Role.CANDIDATE, 0),
+                    employers=counts.get(Role.EMPLOYER, 0),
+                )
+            )
+    if not overview.people:
+        lines.append("")
+        lines.append(_("Nobody has signed up yet."))
+    return "\n".join(lines)
+
+
+def _page_count(overview: SignUpOverview) -> int:
+    return max(1, -(-len(overview.people) // PAGE_SIZE))
+
+
+def _page(_: Translator, overview: SignUpOverview, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of the list: a numbered line and a card button per person, then navigation."""
+    pages = _page_count(overview)
+    page = min(max(page, 0), pages - 1)
+    start = page * PAGE_SIZE
+    people = overview.people[start : start + PAGE_SIZE]
+    lines = [_("Page {page} of {pages}", page=page + 1, pages=pages)]
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for number, person in enumerate(people, start=start + 1):
+        site = person.site or ""
+        lines.append(
+            f"{number}. "
+            + _(
+                "{name} — {role}, {status}",
+                name=_full_name(person),
+                role=_role(_, person.role),
+                status=_status(_, person.status),
+            )
+            + (f" — {html.escape(site)}" if site else "")
+        )
+        label = f"{number}. {_full_name(person)}"[:40]
+        keyboard.append([button(label, PREFIX, "card", person.registration_id)])
+    navigation = []
+    if page > 0:
+        navigation.append(button("◀", PREFIX, "page", overview.event_id, page - 1))
+    if page < pages - 1:
+        navigation.append(button("▶", PREFIX, "page", overview.event_id, page + 1))
+    if navigation:
+        keyboard.append(navigation)
+    keyboard.append([button(_.plain("Download the list (CSV)"), PREFIX, "csv", overview.event_id)])
+    return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+
+
+def _card_text(_: Translator, person: SignUp) -> str:
+    lines = [
+        f"<b>{html.escape(_full_name(person))}</b>",
+        _(
+            "{role}, {status}",
+            role=_role(_, person.role),
+            status=_status(_, person.status),
+        ),
+    ]
+    if person.site:
+        lines.append(_("Site: {site}", site=person.site))
+    if person.sectors:
+        lines.append(_("Sectors: {sectors}", sectors=", ".join(person.sectors)))
+    if person.target_or_company:
+        if person.role == Role.CANDIDATE:
+            lines.append(_("Target job: {value}", value=person.target_or_company))
+        else:
+            lines.append(_("Company: {value}", value=person.target_or_company))
+    if person.programme:
+        lines.append(_("Programme: {programme}", programme=person.programme))
+    if person.constraints:
+        lines.append(_("Constraints (staff only): {constraints}", constraints=person.constraints))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+@staff_only
+async def inscrits_command(update: Update, context: Context) -> None:
+    """`/inscrits`: pick the event."""
+    _ = translator_for(update)
+    events = await list_events(services(context).database)
+    if not events:
+        await reply(update, _("No event yet. Type /evenement to create one."))
+        return
+    choices = [
+        button(
+            f"{format_short(event.starts_at, event.timezone)[:5]} · {event.name}"[:60],
+            PREFIX,
+            "ev",
+            event.id,
+        )
+        for event in events
+    ]
+    await reply(update, _("Which event?"), reply_markup=column(choices))
+
+
+async def _overview_or_refuse(
+    update: Update, context: Context, event_id: int | None
+) -> SignUpOverview | None:
+    _ = translator_for(update)
+    if event_id is None:
+        await _refuse(update, _.plain("This button is no longer valid."))
+        return None
+    overview = await load_signups(services(context).database, event_id)
+    if overview is None:
+        await _refuse(update, _.plain("This event no longer exists."))
+    return overview
+
+
+@staff_only
+async def on_event(update: Update, context: Context) -> None:
+    """The counts, then the first page of the list."""
+    parts = unpack(update.callback_query.data if update.callback_query else None)
+    overview = await _overview_or_refuse(update, context, _event_id(parts))
+    if overview is None:
+        return
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    _ = translator_for(update)
+    await reply(update, _counts_text(_, overview))
+    if overview.people:
+        text, markup = _page(_, overview, 0)
+        await reply(update, text, reply_markup=markup)
+
+
+@staff_only
+async def on_page(update: Update, context: Context) -> None:
+    """◀ ▶: the same message shows another page."""
+    query = update.callback_query
+    assert query is not None
+    parts = unpack(query.data)
+    overview = await _overview_or_refuse(update, context, _event_id(parts))
+    if overview is None:
+        return
+    await query.answer()
+    page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+    _ = translator_for(update)
+    text, markup = _page(_, overview, page)
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+@staff_only
+async def on_card(update: Update, context: Context) -> None:
+    """The person's portrait card when the card module exists, a text summary otherwise."""
+    query = update.callback_query
+    assert query is not None
+    _ = translator_for(update)
+    registration_id = _event_id(unpack(query.data))
+    app = services(context)
+    person = await find_signup(app.database, registration_id) if registration_id else None
+    if person is None:
+        await _refuse(update, _.plain("This person is no longer registered."))
+        return
+    await query.answer()
+    image = await _portrait_image(app.database, person.person_id)
+    text = _card_text(_, person)
+    chat = update.effective_chat
+    assert chat is not None
+    if image is None:
+        await reply(update, text)
+    else:
+        await context.bot.send_photo(chat.id, photo=image, caption=text[:1000])
+
+
+async def _portrait_image(database: Any, person_id: int) -> bytes | None:
+    """The rendered card, if `bot.portrait` and `bot.services.profiles` are available."""
+    try:
+        from bot.portrait import render_card
+        from bot.services.profiles import portrait_card
+    except ImportError:
+        return None
+    card = await portrait_card(database, person_id)
+    return render_card(card) if card is not None else None
+
+
+@staff_only
+async def on_csv(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None
+    overview = await _overview_or_refuse(update, context, _event_id(unpack(query.data)))
+    if overview is None:
+        return
+    await query.answer()
+    _ = translator_for(update)
+    data = signups_csv(
+        overview,
+        headers=[_.plain(header) for header in CSV_HEADERS],
+        role_labels={role: _role(_, role) for role in ROLE_LABELS},
+        status_labels={status: _status(_, status) for status in STATUS_LABELS},
+        remote_label=_.plain("Remote"),
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    filename = f"inscrits-{overview.event_id}-{date.today().isoformat()}.csv"
+    await context.bot.send_document(
+        chat.id,
+        document=InputFile(data, filename=filename),
+        caption=_.n(
+            "{count} person in the list.", "{count} people in the list.", len(overview.people)
+        ),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("inscrits", inscrits_command))
+    application.add_handler(CallbackQueryHandler(on_event, pattern=rf"^{PREFIX}:ev:"))
+    application.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{PREFIX}:page:"))
+    application.add_handler(CallbackQueryHandler(on_card, pattern=rf"^{PREFIX}:card:"))
+    application.add_handler(CallbackQueryHandler(on_csv, pattern=rf"^{PREFIX}:csv:"))

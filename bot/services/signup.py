@@ -1,0 +1,332 @@
+"""Sign-up storage: invitations, open events, and saving a finished sign-up in one go.
+
+Nothing is written before the person has consented and confirmed: the conversation keeps
+its draft in `user_data`, and `complete_signup` stores person, profile and registration in
+one transaction. Saving twice (a double press, a replayed update) never makes two
+registrations.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot import clock
+from bot.db.base import utcnow
+from bot.db.models.events import Event, EventStatus, Registration, RegistrationStatus
+from bot.db.models.people import CandidateProfile, EmployerProfile, Person, Role
+from bot.db.session import Database
+from bot.services.invitations import find_invitation, is_open
+from bot.services.people import TelegramIdentity
+
+__all__ = ["find_invitation"]  # re-exported: the sign-up reads invitations through here
+
+PERSONAL_CODE_PREFIX = "p_"
+ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    id: int
+    name: str
+    remote: bool
+
+
+@dataclass(frozen=True)
+class Question:
+    id: int
+    text: str
+    admitting_answer: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    name: str
+    starts_at: datetime
+    is_open: bool
+    sites: tuple[SiteChoice, ...] = ()
+    questions: tuple[Question, ...] = ()
+
+    @property
+    def places(self) -> tuple[SiteChoice, ...]:
+        """Sites a candidate can come to (the video link is for employers)."""
+        return tuple(site for site in self.sites if not site.remote)
+
+
+@dataclass(frozen=True)
+class Meetable:
+    """Someone of the other side registered for the same event, for the wishes step."""
+
+    person_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    person_id: int
+    registration_id: int | None
+    created: bool
+    status: str | None
+    claim_code: str | None = None
+
+
+@dataclass
+class Answers:
+    """A finished draft, as the conversation collected it (plain values only)."""
+
+    role: str
+    first_name: str
+    last_name: str | None = None
+    consent_at: datetime | None = None
+    age_band: str | None = None
+    sectors: list[str] = field(default_factory=list)
+    target_job: str | None = None
+    strengths: list[str] = field(default_factory=list)
+    qualities: list[str] = field(default_factory=list)
+    programme: str | None = None
+    constraints: str | None = None
+    eligibility: dict[str, bool] = field(default_factory=dict)
+    site_id: int | None = None
+    company: str | None = None
+    job_title: str | None = None
+    jobs: str | None = None
+    accepted_site_ids: list[int] = field(default_factory=list)
+    remote: bool = False
+    max_candidates: int | None = None
+    wishes: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_draft(cls, role: str, answers: dict[str, Any], consent_at: str | None) -> Answers:
+        known = {name for name in cls.__dataclass_fields__ if name not in ("role", "consent_at")}
+        values = {key: value for key, value in answers.items() if key in known}
+        return cls(
+            role=role,
+            consent_at=datetime.fromisoformat(consent_at) if consent_at else None,
+            **values,
+        )
+
+
+def _is_open(event: Event) -> bool:
+    return is_open(event.status, event.starts_at, event.registration_deadline, clock.now())
+
+
+def _event_view(event: Event) -> EventView:
+    return EventView(
+        id=event.id,
+        name=event.name,
+        starts_at=event.starts_at,
+        is_open=_is_open(event),
+        sites=tuple(SiteChoice(site.id, site.name, site.remote) for site in event.sites),
+        questions=tuple(
+            Question(question.id, question.text, question.admitting_answer)
+            for question in event.questions
+        ),
+    )
+
+
+def _with_details() -> Any:
+    return select(Event).options(selectinload(Event.sites), selectinload(Event.questions))
+
+
+async def event_view(database: Database, event_id: int) -> EventView | None:
+    async with database.session() as session:
+        event = await session.scalar(_with_details().where(Event.id == event_id))
+        return _event_view(event) if event else None
+
+
+async def open_events(database: Database) -> list[EventView]:
+    """Events people can still sign up for, soonest first."""
+    async with database.session() as session:
+        events = await session.scalars(
+            _with_details().where(Event.status == EventStatus.OPEN).order_by(Event.starts_at)
+        )
+        return [view for view in map(_event_view, events) if view.is_open]
+
+
+async def registration_status(database: Database, telegram_id: int, event_id: int) -> str | None:
+    async with database.session() as session:
+        return await session.scalar(
+            select(Registration.status)
+            .join(Person, Person.id == Registration.person_id)
+            .where(Person.telegram_id == telegram_id, Registration.event_id == event_id)
+        )
+
+
+async def meetable_people(database: Database, event_id: int, role: str) -> list[Meetable]:
+    """Registered people of `role` for the event; candidates only if they share their card."""
+    async with database.session() as session:
+        query = (
+            select(Person, Registration)
+            .join(Registration, Registration.person_id == Person.id)
+            .where(
+                Registration.event_id == event_id,
+                Registration.role == role,
+                Registration.status.in_(ACTIVE_STATUSES),
+            )
+            .options(selectinload(Person.employer_profile), selectinload(Person.candidate_profile))
+            .order_by(Registration.id)
+        )
+        people = []
+        for person, _registration in (await session.execute(query)).all():
+            if role == Role.EMPLOYER:
+                company = person.employer_profile.company if person.employer_profile else None
+                label = f"{person.first_name} ({company})" if company else person.first_name
+            else:
+                profile = person.candidate_profile
+                if profile is None or not profile.share_card:
+                    continue
+                label = person.first_name
+            people.append(Meetable(person.id, label[:40]))
+        return people
+
+
+async def _person_for(
+    session: AsyncSession, identity: TelegramIdentity | None
+) -> tuple[Person, str | None]:
+    """The person signing up, or a new one; staff sign-ups get a placeholder and a code."""
+    if identity is not None:
+        person = await session.scalar(
+            select(Person).where(Person.telegram_id == identity.telegram_id)
+        )
+        if person is None:
+            person = Person(
+                telegram_id=identity.telegram_id,
+                chat_id=identity.chat_id,
+                username=identity.username,
+                language=identity.language,
+            )
+            session.add(person)
+        return person, None
+    code = PERSONAL_CODE_PREFIX + secrets.token_urlsafe(9)
+    placeholder = -(secrets.randbelow(2**52) + 1)
+    person = Person(telegram_id=placeholder, chat_id=placeholder, claim_code=code)
+    session.add(person)
+    return person, code
+
+
+def _fill_candidate(profile: CandidateProfile, answers: Answers) -> None:
+    profile.age_band = answers.age_band
+    profile.sectors = list(answers.sectors)
+    profile.target_job = answers.target_job
+    profile.strengths = list(answers.strengths)
+    profile.qualities = list(answers.qualities)
+    profile.programme = answers.programme
+    profile.constraints = answers.constraints
+
+
+def _fill_employer(profile: EmployerProfile, answers: Answers) -> None:
+    profile.company = answers.company
+    profile.job_title = answers.job_title
+    profile.sectors = list(answers.sectors)
+    profile.jobs = answers.jobs
+    if answers.max_candidates:
+        profile.max_candidates = answers.max_candidates
+
+
+async def complete_signup(
+    database: Database,
+    *,
+    identity: TelegramIdentity | None,
+    event_id: int,
+    answers: Answers,
+    status: str = RegistrationStatus.REGISTERED,
+    photo: bytes | None = None,
+    recorded_by: int | None = None,
+) -> SignupResult:
+    """Store person, profile and registration together; a second call creates nothing new.
+
+    `identity` is None when staff register someone: the person then gets a one-time
+    personal link code (`claim_code`) to attach their Telegram account later.
+    """
+    async with database.session() as session:
+        event = await session.get(Event, event_id)
+        if event is None:
+            raise LookupError(event_id)
+        person, claim_code = await _person_for(session, identity)
+        person.first_name = answers.first_name[:100]
+        person.last_name = answers.last_name[:100] if answers.last_name else None
+        if person.role != Role.STAFF:
+            person.role = answers.role
+        person.consent_at = person.consent_at or answers.consent_at or utcnow()
+        person.consent_recorded_by = recorded_by
+        await session.flush()
+        await _save_profile(session, person, answers, photo)
+        registration = await session.scalar(
+            select(Registration).where(
+                Registration.event_id == event_id, Registration.person_id == person.id
+            )
+        )
+        created = registration is None
+        if registration is None:
+            registration = Registration(event_id=event_id, person_id=person.id, role=answers.role)
+            session.add(registration)
+        if created or registration.status in (RegistrationStatus.WITHDRAWN, status):
+            registration.status = status
+            registration.site_id = answers.site_id
+            registration.accepted_site_ids = list(answers.accepted_site_ids)
+            registration.remote = answers.remote
+            registration.eligibility_answers = dict(answers.eligibility)
+            registration.wishes = list(answers.wishes)
+            registration.registered_by = recorded_by
+        await session.flush()
+        return SignupResult(person.id, registration.id, created, registration.status, claim_code)
+
+
+async def _save_profile(
+    session: AsyncSession, person: Person, answers: Answers, photo: bytes | None
+) -> None:
+    if answers.role == Role.EMPLOYER:
+        employer = await session.get(EmployerProfile, person.id)
+        if employer is None:
+            employer = EmployerProfile(person_id=person.id)
+            session.add(employer)
+        _fill_employer(employer, answers)
+        return
+    candidate = await session.get(CandidateProfile, person.id)
+    if candidate is None:
+        candidate = CandidateProfile(person_id=person.id)
+        session.add(candidate)
+    _fill_candidate(candidate, answers)
+    if photo is not None:
+        candidate.photo = photo
+
+
+class ClaimRefused(Exception):
+    """This Telegram account already has its own sign-ups; staff must sort it out."""
+
+
+async def attach_account(database: Database, code: str, identity: TelegramIdentity) -> str | None:
+    """Use a one-time personal link: the staff-made record becomes this Telegram account's.
+
+    Returns the person's first name, or None when the code is unknown or already used.
+    A bare record of the same account (made by `/start`, no profile) is replaced.
+    """
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.claim_code == code))
+        if person is None:
+            return None
+        existing = await session.scalar(
+            select(Person)
+            .where(Person.telegram_id == identity.telegram_id)
+            .options(selectinload(Person.candidate_profile), selectinload(Person.employer_profile))
+        )
+        if existing is not None:
+            has_registration = await session.scalar(
+                select(Registration.id).where(Registration.person_id == existing.id).limit(1)
+            )
+            if existing.candidate_profile or existing.employer_profile or has_registration:
+                raise ClaimRefused(identity.telegram_id)
+            await session.delete(existing)
+            await session.flush()
+        person.telegram_id = identity.telegram_id
+        person.chat_id = identity.chat_id
+        person.username = identity.username
+        person.claim_code = None
+        return person.first_name

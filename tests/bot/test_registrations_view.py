@@ -1,0 +1,218 @@
+"""`/inscrits` through the real bot: counts, pages, portrait cards and the CSV for Excel."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from PIL import Image
+from sqlalchemy import delete, select
+
+from bot.context import services
+from bot.db.models.events import Registration, Site
+from bot.db.models.people import CandidateProfile, EmployerProfile, Person
+from bot.sandbox.client import BotMessage, SandboxClient, User
+from bot.services.events import EventDraft, QuestionView, SiteView, create_event
+from tests.conftest import STAFF_ID, BotRunner, Sql
+
+YEAR = date.today().year + 1
+
+
+async def step(user: User, act: object, expect: str) -> BotMessage:
+    seen = max((m.message_id for m in await user.received()), default=0)
+    await act  # type: ignore[misc]
+    return await user.wait_for(lambda m: m.message_id > seen and expect in m.text)
+
+
+async def seed(bot_runner: BotRunner) -> int:
+    """An event with two sites, ten candidates and two employers in various states."""
+    assert bot_runner.application is not None
+    database = services(bot_runner.application).database
+    event = await create_event(
+        database,
+        EventDraft(
+            name="Emploi <Booster> & co",
+            starts_at=datetime(YEAR, 3, 12, 12, 30, tzinfo=UTC),
+            duration_minutes=180,
+            timezone="Europe/Paris",
+            sites=(
+                SiteView("Roubaix", "Rue 1", 4, False, None),
+                SiteView("Tourcoing", "Rue 2", 4, False, None),
+            ),
+            format_key="jobdating",
+            employers_per_room=1,
+            candidates_per_room=1,
+            rounds=3,
+            round_minutes=30,
+            max_candidates=50,
+            max_employers=15,
+            registration_deadline=datetime(YEAR, 3, 10, 17, 0, tzinfo=UTC),
+            questions=(QuestionView("Êtes-vous au RSA ?", True),),
+        ),
+        STAFF_ID,
+    )
+    registered = datetime(YEAR - 1, 11, 2, 9, 15, tzinfo=UTC)
+    statuses = ["registered"] * 6 + ["confirmed", "waiting", "withdrawn", "ineligible"]
+    async with database.session() as session:
+        site_ids = list(await session.scalars(select(Site.id).order_by(Site.position)))
+        for index, status in enumerate(statuses):
+            person = Person(
+                telegram_id=5000 + index,
+                chat_id=5000 + index,
+                first_name="Éloïse" if index == 0 else f"Candidat{index}",
+                last_name='Martin; "la" Grande' if index == 0 else f"Nom{index}",
+                role="candidate",
+            )
+            person.candidate_profile = CandidateProfile(
+                sectors=["D", "K"] if index == 0 else ["N"],
+                target_job="Vendeuse" if index == 0 else "Cariste",
+                strengths=["Ponctuelle"],
+                qualities=["Souriante"],
+                programme="RSA",
+                constraints='=HYPERLINK("x")' if index == 0 else None,
+            )
+            session.add(person)
+            await session.flush()
+            session.add(
+                Registration(
+                    event_id=event.id,
+                    person_id=person.id,
+                    role="candidate",
+                    status=status,
+                    site_id=site_ids[index % 2],
+                    created_at=registered + timedelta(minutes=index),
+                )
+            )
+        for index in range(2):
+            employer = Person(
+                telegram_id=6000 + index,
+                chat_id=6000 + index,
+                first_name=f"Patron{index}",
+                last_name="Dupont",
+                role="employer",
+            )
+            employer.employer_profile = EmployerProfile(
+                company="Boulangerie <Paul>", job_title="Gérant", sectors=["D"], jobs="Vendeur"
+            )
+            session.add(employer)
+            await session.flush()
+            session.add(
+                Registration(
+                    event_id=event.id,
+                    person_id=employer.id,
+                    role="employer",
+                    status="confirmed",
+                    remote=True,
+                    created_at=registered,
+                )
+            )
+    return event.id
+
+
+async def forget_registrations(bot_runner: BotRunner, keep_telegram_id: int | None) -> None:
+    """Remove sign-ups through the bot's own engine (no second writer on the SQLite file)."""
+    assert bot_runner.application is not None
+    database = services(bot_runner.application).database
+    async with database.session() as session:
+        kept = select(Person.id).where(Person.telegram_id == keep_telegram_id)
+        await session.execute(delete(Registration).where(Registration.person_id.not_in(kept)))
+
+
+async def test_staff_sees_counts_pages_cards_and_csv(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    event_id = await seed(bot_runner)
+    staff = client.user(STAFF_ID, first_name="Sophie")
+    choose = await step(staff, staff.command("inscrits"), "Quel événement")
+    label = next(label for label in choose.button_labels if "Booster" in label)
+    assert label.startswith("12/03 · Emploi <Booster> & co")
+
+    page = await step(staff, staff.press(label), "Page 1 sur 2")
+    counts = next(m for m in await staff.received() if "Inscrit·e·s — " in m.text)
+    assert "Inscrit·e·s — Emploi <Booster> & co" in counts.text
+    assert "Candidat·e·s : 10 (6 inscrit·e, 1 présence confirmée, 1 liste d'attente" in counts.text
+    assert "Employeur·se·s : 2 (2 présence confirmée)" in counts.text
+    assert "• Roubaix : 4 candidat·e·s, 0 employeur·se·s" in counts.text
+    assert "• pas de site choisi : 0 candidat·e·s, 2 employeur·se·s" in counts.text
+    assert page.text.count("\n") == 8  # a header line and eight people
+    assert '1. Éloïse Martin; "la" Grande — candidat·e, inscrit·e — Roubaix' in page.text
+    assert page.button_labels[-2:] == ["▶", "Télécharger la liste (CSV)"]
+
+    await staff.press("▶")
+    second = await staff.wait_for(lambda m: m.message_id == page.message_id and "2 sur 2" in m.text)
+    assert "Patron0 Dupont — employeur·se, présence confirmée" in second.text
+    assert "◀" in second.button_labels
+
+    await staff.press_data(f"insc:page:{event_id}:0", message_id=page.message_id)
+    await staff.wait_for(lambda m: m.message_id == page.message_id and "1 sur 2" in m.text)
+    await staff.press('1. Éloïse Martin; "la" Grande')
+    card = await staff.wait_for(lambda m: "Éloïse" in m.text and "Métier visé" in m.text)
+    assert "Contraintes (équipe seulement) : =HYPERLINK" in card.text
+    assert card.kind == "photo" and card.photo is not None  # bot.portrait's rendered card
+    assert Image.open(io.BytesIO(card.photo)).width > 100
+
+    document = await _press_csv(staff)
+    assert document.filename is not None and document.filename.endswith(".csv")
+    data = document.document
+    assert data is not None and data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == [
+        "Rôle",
+        "Statut",
+        "Prénom",
+        "Nom",
+        "Site",
+        "Secteurs",
+        "Métier visé / entreprise",
+        "Programme",
+        "Contraintes",
+        "Inscrit·e le",
+    ]
+    assert len(rows) == 13 and all(len(row) == 10 for row in rows)
+    eloise = rows[1]
+    assert eloise[:5] == ["candidat·e", "inscrit·e", "Éloïse", 'Martin; "la" Grande', "Roubaix"]
+    assert eloise[5] == "Commerce et vente, Services à la personne"
+    assert eloise[6:9] == ["Vendeuse", "RSA", '\'=HYPERLINK("x")']  # no formula in Excel
+    assert eloise[9] == f"02/11/{YEAR - 1} 10:15"  # Paris time
+    employer = rows[-1]
+    assert employer[:2] == ["employeur·se", "présence confirmée"]
+    assert employer[4] == "À distance" and employer[6] == "Boulangerie <Paul>"
+    assert employer[7:9] == ["", ""]  # programme and constraints are candidates' only
+    assert ";" in data.decode("utf-8-sig").splitlines()[0]
+
+
+async def _press_csv(staff: User) -> BotMessage:
+    await staff.press("Télécharger la liste (CSV)")
+    for _attempt in range(100):
+        documents = [m for m in await staff.received() if m.kind == "document"]
+        if documents:
+            return documents[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError("no CSV received")
+
+
+async def test_empty_event_stale_and_forged_buttons(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    staff = client.user(STAFF_ID, first_name="Sophie")
+    await step(staff, staff.command("inscrits"), "Pas encore d'événement")
+    event_id = await seed(bot_runner)
+    await forget_registrations(bot_runner, keep_telegram_id=5000)
+    choose = await step(staff, staff.command("inscrits"), "Quel événement")
+    await step(staff, staff.press(choose.button_labels[0]), "Page 1 sur 1")
+    await staff.press_data(f"insc:ev:{event_id + 40}")
+    await staff.press_data("insc:card:99999")
+    await staff.press_data("insc:page:abc:1")
+    await staff.press_data("insc:csv:")
+    await asyncio.sleep(0.4)
+    answers = [answer.get("text") or "" for answer in await staff.callback_answers()][-4:]
+    assert answers == [
+        "Cet événement n'existe plus.",
+        "Cette personne n'est plus inscrite.",
+        "Ce bouton n'est plus valable.",
+        "Ce bouton n'est plus valable.",
+    ]
+    await forget_registrations(bot_runner, keep_telegram_id=None)
+    await step(staff, staff.press(choose.button_labels[0]), "Personne ne s'est encore inscrit")
