@@ -10,13 +10,27 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Up
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
 
+from bot import outbox
 from bot.commands import commands_for
 from bot.config import Settings
 from bot.context import SERVICES_KEY, Services, services
 from bot.db.models.people import Role
 from bot.db.persistence import DatabasePersistence
 from bot.db.session import Database
-from bot.handlers import errors, start
+from bot.handlers import (
+    attendance,
+    broadcast,
+    errors,
+    events,
+    plan,
+    privacy,
+    profile,
+    registrations_view,
+    signup,
+    signup_candidate,
+    signup_employer,
+    start,
+)
 from bot.handlers.common import Context
 from bot.i18n import Translator
 
@@ -24,11 +38,26 @@ log = logging.getLogger(__name__)
 
 # Feature modules in the order their handlers are tried: conversations with deep-link entry
 # points come before the plain `/start` of `start`.
-FEATURES: list[ModuleType] = [start, errors]
+FEATURES: list[ModuleType] = [
+    signup_candidate,
+    signup_employer,
+    signup,
+    profile,
+    privacy,
+    start,
+    events,
+    registrations_view,
+    plan,
+    attendance,
+    broadcast,
+    outbox,
+    errors,
+]
 
 # Handlers of this group run after every feature's; it writes conversation states at once.
 PERSISTENCE_GROUP = 1000
 FEATURE_HOOKS_KEY = "post_init_hooks"
+STOP_HOOKS_KEY = "post_stop_hooks"
 
 
 async def _flush_persistence(update: object, context: Context) -> None:
@@ -65,6 +94,12 @@ async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> N
         await hook(application)
 
 
+async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Feature hooks that must finish while the database is still open (e.g. the outbox)."""
+    for hook in services(application).extras.get(STOP_HOOKS_KEY, []):
+        await hook(application)
+
+
 async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await services(application).database.dispose()
 
@@ -84,6 +119,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=3))
         .persistence(persistence)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     for option, value in builder_options.items():

@@ -53,7 +53,7 @@ class Sql:
         self.path = path
 
     def __call__(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.path) as connection:
+        with sqlite3.connect(self.path, timeout=30) as connection:
             return list(connection.execute(query, params))
 
     def scalar(self, query: str, *params: Any) -> Any:

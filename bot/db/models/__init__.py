@@ -1,5 +1,6 @@
 """All tables, imported here so Alembic and `Base.metadata` see every one."""
 
+from bot.db.models.broadcasts import Broadcast
 from bot.db.models.events import EligibilityQuestion, Event, Registration, Site
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.people import CandidateProfile, EmployerProfile, Person
@@ -7,6 +8,7 @@ from bot.db.models.persistence import PersistedState
 from bot.db.models.planning import Plan
 
 __all__ = [
+    "Broadcast",
     "CandidateProfile",
     "EligibilityQuestion",
     "EmployerProfile",

@@ -41,3 +41,5 @@ class OutboxMessage(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Groups the rows of one publication or broadcast (e.g. "broadcast:12") for progress reports.
+    batch: Mapped[str | None] = mapped_column(String(100), index=True)

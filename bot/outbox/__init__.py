@@ -1,0 +1,89 @@
+"""The durable outbox: every outgoing message is a row first, then sent by one dispatcher.
+
+`enqueue` inside the transaction that causes the message, `wake(application)` after the
+commit. See `bot.outbox.dispatcher` for delivery guarantees.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from telegram import Bot
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from bot.context import services
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.journal import FILE_NAME as JOURNAL_FILE
+from bot.outbox.journal import SentJournal
+from bot.outbox.store import cancel_pending, enqueue
+
+__all__ = ["cancel_pending", "dispatcher_of", "enqueue", "register", "wake"]
+
+log = logging.getLogger(__name__)
+
+DISPATCHER_KEY = "outbox_dispatcher"
+RATE_VARIABLE = "PASSERELLE_OUTBOX_RATE"
+DEFAULT_RATE = 30.0
+CONCURRENCY = 8
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def outbox_rate() -> float:
+    """Messages per second Telegram allows this bot (raised for the local benchmark)."""
+    try:
+        return max(float(os.environ.get(RATE_VARIABLE, DEFAULT_RATE)), 0.1)
+    except ValueError:
+        log.warning("%s is not a number; using %s", RATE_VARIABLE, DEFAULT_RATE)
+        return DEFAULT_RATE
+
+
+def dispatcher_of(application: AnyApplication) -> Dispatcher | None:
+    dispatcher: Dispatcher | None = services(application).extras.get(DISPATCHER_KEY)
+    return dispatcher
+
+
+def wake(application: AnyApplication) -> None:
+    """Tell the dispatcher new rows are committed (it would otherwise see them within 1 s)."""
+    dispatcher = dispatcher_of(application)
+    if dispatcher is not None:
+        dispatcher.wake()
+
+
+async def start_dispatcher(application: AnyApplication) -> None:
+    """post_init: its own `Bot` without PTB's rate limiter, since the dispatcher paces itself."""
+    app = services(application)
+    bot = Bot(
+        application.bot.token,
+        base_url=app.settings.bot_base_url,
+        base_file_url=app.settings.bot_file_url,
+        request=HTTPXRequest(connection_pool_size=CONCURRENCY, pool_timeout=5.0),
+    )
+    await bot.initialize()
+    dispatcher = Dispatcher(
+        app.database,
+        bot,
+        rate=outbox_rate(),
+        concurrency=CONCURRENCY,
+        journal=SentJournal(app.settings.data_dir / JOURNAL_FILE),
+    )
+    await dispatcher.start()
+    app.extras[DISPATCHER_KEY] = dispatcher
+
+
+async def stop_dispatcher(application: AnyApplication) -> None:
+    """post_stop: in-flight sends finish and are recorded before the database closes."""
+    app = services(application)
+    dispatcher: Dispatcher | None = app.extras.pop(DISPATCHER_KEY, None)
+    if dispatcher is not None:
+        await dispatcher.stop()
+        await dispatcher.bot.shutdown()
+
+
+def register(application: AnyApplication) -> None:
+    extras = services(application).extras
+    extras.setdefault("post_init_hooks", []).append(start_dispatcher)
+    extras.setdefault("post_stop_hooks", []).append(stop_dispatcher)

@@ -1,0 +1,354 @@
+"""The one task that sends the outbox: paced, retried, and safe across crashes.
+
+Life of a row: `pending` → claimed as `sending` (one transaction for a batch, with
+`attempts + 1`) → handed to Telegram by one of a few workers → `sent` with Telegram's
+message id (or `pending` again later, `unreachable`, `failed`). Results are committed by one
+writer coroutine in batches (group commit).
+
+The crash window. Between Telegram accepting a message and our commit of `sent` there is a
+gap; a `kill -9` inside it leaves the row `sending` although the person has the message.
+Two things keep that window as small as it can be:
+
+* the instant Telegram answers, before anything else runs, the worker appends
+  "row id, message id" to `outbox-sent.journal` with a synchronous `os.write` (it survives
+  `kill -9`; see `journal.py`). At start, the journal is replayed into the table first;
+* every row still `sending` after that is sent again (**at-least-once**).
+
+So a row claimed but not yet handed over is sent exactly once, a row accepted and journaled
+is never resent, and only a request whose answer was still on its way back when the process
+died can arrive twice (about rate × round-trip: 0–4 in `bench/delivery.py`, against 41
+without the journal). Telegram has no idempotency key and no way to ask whether message X
+arrived, so that last gap cannot be closed from our side; not resending `sending` rows
+(at-most-once) would lose as many messages instead, and a lost convocation or reminder is
+worse than a repeated one. A clean stop (`post_stop`) lets in-flight requests finish and
+releases the rest, so a normal restart duplicates nothing.
+
+Limits: the global pace comes from `PASSERELLE_OUTBOX_RATE` (messages per second, default
+30, Telegram's limit), spent at 95 %; each chat gets at most one message per ~1 s; a 429
+pauses everything for its `retry_after`. 5xx and network errors are retried with
+exponential backoff (`send_after` pushed later) and give up after `MAX_ATTEMPTS` as
+`failed`; 403 ("blocked") or "chat not found" make the row `unreachable` and mark the
+person, with no retry. A reminder whose registration was withdrawn or whose event was
+cancelled is refused when claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
+
+from bot import clock
+from bot.db.models.outbox import OutboxStatus
+from bot.db.session import Database
+from bot.outbox import store
+from bot.outbox.compose import decode
+from bot.outbox.journal import SentJournal
+from bot.outbox.pacing import ChatSpacing, RatePacer
+from bot.outbox.store import Claimed
+
+log = logging.getLogger(__name__)
+
+# `do_api_request("send_message")` is deliberate (see `_deliver`); PTB warns about it.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.send_message'", category=PTBUserWarning
+)
+
+MAX_ATTEMPTS = 6
+MAX_BACKOFF_SECONDS = 300
+IDLE_POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 10.0
+RECORD_ATTEMPTS = 5
+UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was blocked")
+
+Recorder = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The common outcome, recorded in bulk."""
+
+    row_id: int
+    message_id: int
+
+
+Outcome = Sent | Recorder
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the type becomes a timedelta
+        warnings.simplefilter("ignore")
+        value: Any = error.retry_after
+    return float(value.total_seconds() if isinstance(value, timedelta) else value)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        bot: Bot,
+        *,
+        rate: float = 30.0,
+        concurrency: int = 8,
+        journal: SentJournal | None = None,
+    ) -> None:
+        self.database = database
+        self.bot = bot
+        self.journal = journal
+        self.concurrency = concurrency
+        self.pacer = RatePacer(rate)
+        self.chats = ChatSpacing()
+        self.high_water = max(2 * concurrency, int(rate / 4))
+        self._queue: asyncio.Queue[Claimed | None] = asyncio.Queue()
+        self._results: asyncio.Queue[Outcome | None] = asyncio.Queue()
+        self._nudge = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._unstarted: list[int] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._claimer: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        accepted = self.journal.open() if self.journal is not None else []
+        async with self.database.session() as session:
+            await store.mark_sent_if_unrecorded(session, accepted)
+            recovered = await store.recover(session)
+        if self.journal is not None:
+            self.journal.clear()
+        if accepted:
+            log.info("Outbox: %s send(s) recorded from the journal", len(accepted))
+        if recovered:
+            log.warning("Outbox: %s message(s) left in flight by a crash will be resent", recovered)
+        self._writer = asyncio.create_task(self._write_results(), name="outbox-writer")
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"outbox-worker-{index}")
+            for index in range(self.concurrency)
+        ]
+        self._claimer = asyncio.create_task(self._claim_loop(), name="outbox-claimer")
+
+    def wake(self) -> None:
+        self._nudge.set()
+
+    async def stop(self) -> None:
+        """Finish what is in flight, release what is not, commit everything, then return."""
+        self._stopping.set()
+        if self._claimer is not None:
+            self._claimer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._claimer
+        for _ in self._tasks:
+            self._queue.put_nowait(None)
+        _done, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        while not self._queue.empty():
+            row = self._queue.get_nowait()
+            if row is not None:
+                self._unstarted.append(row.id)
+        unstarted = list(self._unstarted)
+        self._results.put_nowait(lambda session: store.release(session, unstarted))
+        self._results.put_nowait(None)
+        if self._writer is not None:
+            await self._writer
+        if self.journal is not None:
+            self.journal.close()
+
+    # ------------------------------------------------------------ claiming
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                delay = await self._claim_once()
+            except Exception:
+                log.exception("Outbox: claiming failed; trying again shortly")
+                delay = IDLE_POLL_SECONDS
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._nudge.wait(), delay)
+                self._nudge.clear()
+
+    async def _claim_once(self) -> float:
+        """Claim what fits in the queue; return how long to sleep before trying again."""
+        room = self.high_water - self._queue.qsize()
+        if room < self.high_water // 2:
+            return IDLE_POLL_SECONDS
+        busy = self.chats.busy()
+        async with self.database.session() as session:
+            rows = await store.claim_due(session, limit=room, busy_chats=busy)
+            upcoming = None if rows else await store.next_due(session, busy)
+        for row in rows:
+            self.chats.take(row.chat_id)
+            self._queue.put_nowait(row)
+        if rows:
+            return 0.0
+        delay = IDLE_POLL_SECONDS
+        if upcoming is not None:
+            delay = min(delay, max(0.0, (upcoming - clock.now()).total_seconds()))
+        cooling = self.chats.next_free_in()
+        if cooling is not None:
+            delay = min(delay, cooling + 0.001)
+        return max(delay, 0.005)
+
+    # ------------------------------------------------------------ sending
+
+    async def _work(self) -> None:
+        while True:
+            row = await self._queue.get()
+            if row is None:
+                return
+            if self._queue.qsize() < self.high_water // 2:
+                self._nudge.set()
+            if not await self._wait_turn(row.chat_id):
+                self._unstarted.append(row.id)
+                self.chats.done(row.chat_id)
+                continue
+            self.chats.started(row.chat_id)
+            outcome = await self._send(row)
+            self._results.put_nowait(outcome)
+            self.chats.done(row.chat_id)
+            self._nudge.set()
+
+    async def _wait_turn(self, chat_id: int) -> bool:
+        """Sleep until this chat and the global pace allow a send; False if stopping."""
+        while True:
+            delay = self.chats.wait_for(chat_id) or self.pacer.reserve()
+            if delay > 0 and await self._stopped_within(delay):
+                return False
+            if self._stopping.is_set():
+                return False
+            if not self.pacer.paused() and self.chats.wait_for(chat_id) == 0:
+                return True
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _send(self, row: Claimed) -> Outcome:
+        try:
+            message_id = await self._deliver(row)
+        except RetryAfter as error:
+            seconds = retry_seconds(error)
+            self.pacer.pause(seconds)
+            when = clock.now() + timedelta(seconds=seconds)
+            flood = str(error)
+            return lambda s: store.mark_retry(s, row, when, flood, counted=False)
+        except Forbidden as error:
+            blocked = str(error)
+            return lambda s: store.mark_unreachable(s, row, blocked)
+        except BadRequest as error:
+            refusal = str(error)
+            if any(text in refusal.lower() for text in UNREACHABLE_ERRORS):
+                return lambda s: store.mark_unreachable(s, row, refusal)
+            log.error("Outbox: message %s refused by Telegram: %s", row.key, refusal)
+            return lambda s: store.mark_final(s, row.id, OutboxStatus.FAILED, refusal)
+        except (TelegramError, OSError) as error:
+            return self._retry_or_give_up(row, error)
+        except Exception as error:
+            log.exception("Outbox: unexpected error sending %s", row.key)
+            return self._retry_or_give_up(row, error)
+        if self.journal is not None:
+            self.journal.record(row.id, message_id)  # synchronous: see journal.py
+        return Sent(row.id, message_id)
+
+    def _retry_or_give_up(self, row: Claimed, error: Exception) -> Outcome:
+        text = f"{type(error).__name__}: {error}"
+        if row.attempts >= MAX_ATTEMPTS:
+            log.error("Outbox: giving up on %s after %s attempts: %s", row.key, row.attempts, text)
+            return lambda s: store.mark_final(s, row.id, OutboxStatus.FAILED, text)
+        when = clock.now() + backoff(row.attempts)
+        return lambda s: store.mark_retry(s, row, when, text)
+
+    async def _deliver(self, row: Claimed) -> int:
+        """Send the row's payload; returns Telegram's message id."""
+        payload = row.payload
+        text = payload.get("text")
+        parse_mode = payload.get("parse_mode")
+        markup = _markup(payload.get("buttons"))
+        if "photo" in payload:
+            message = await self.bot.send_photo(
+                row.chat_id,
+                photo=decode(payload["photo"]["b64"]),
+                caption=text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+            )
+            return message.message_id
+        if "document" in payload:
+            document = payload["document"]
+            message = await self.bot.send_document(
+                row.chat_id,
+                document=InputFile(decode(document["b64"]), filename=document["filename"]),
+                caption=text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+            )
+            return message.message_id
+        # Text messages are the bulk of the traffic: ask for the raw answer and skip building
+        # a full `Message` object (about a third of the CPU spent per message).
+        arguments: dict[str, Any] = {"chat_id": row.chat_id, "text": text or ""}
+        if parse_mode:
+            arguments["parse_mode"] = parse_mode
+        if markup is not None:
+            arguments["reply_markup"] = markup
+        answer = await self.bot.do_api_request("send_message", api_kwargs=arguments)
+        assert isinstance(answer, dict)
+        return int(answer["message_id"])
+
+    # ------------------------------------------------------------ recording
+
+    async def _write_results(self) -> None:
+        """Group commit: everything finished since the last commit goes in one transaction."""
+        finished = False
+        while not finished:
+            batch = [await self._results.get()]
+            while not self._results.empty():
+                batch.append(self._results.get_nowait())
+            outcomes = [outcome for outcome in batch if outcome is not None]
+            finished = len(outcomes) < len(batch)
+            await self._record(outcomes)
+            if self.journal is not None and self._results.empty():
+                self.journal.clear()  # everything it holds is committed now
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        sent = [(o.row_id, o.message_id) for o in outcomes if isinstance(o, Sent)]
+        others = [o for o in outcomes if not isinstance(o, Sent)]
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                async with self.database.session() as session:
+                    await store.mark_sent(session, sent)
+                    for record in others:
+                        await record(session)
+                return
+            except Exception:
+                log.exception("Outbox: could not record %s result(s)", len(outcomes))
+                await asyncio.sleep(0.05 * 2**attempt)
+
+
+def _markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in buttons
+        ]
+    )

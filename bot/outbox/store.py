@@ -1,0 +1,276 @@
+"""The outbox table's operations: enqueue, cancel, and the dispatcher's claim and record steps.
+
+Callers enqueue inside the transaction of the change that causes the message, so the message
+exists exactly when the change does. Keys are unique: a second enqueue with the same key is a
+no-op (`INSERT … ON CONFLICT DO NOTHING`, on SQLite and PostgreSQL alike).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import clock
+from bot.db.models.outbox import OutboxMessage, OutboxStatus
+from bot.db.models.people import Person
+from bot.outbox.compose import Buttons, compose
+
+PART_SEPARATOR = "#"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    chat_id: int,
+    kind: str,
+    text: str,
+    person_id: int | None = None,
+    event_id: int | None = None,
+    buttons: Buttons | None = None,
+    document: tuple[str, bytes] | None = None,
+    photo: bytes | None = None,
+    parse_mode: str | None = "HTML",
+    send_after: datetime | None = None,
+    batch: str | None = None,
+) -> bool:
+    """Queue a message (several rows if the text is long); False if `key` is already queued."""
+    payloads = compose(text, buttons=buttons, document=document, photo=photo, parse_mode=parse_mode)
+    due = send_after or clock.now()
+    for index, payload in enumerate(payloads):
+        row: dict[str, Any] = {
+            "idempotency_key": key if index == 0 else f"{key}{PART_SEPARATOR}{index + 1}",
+            "chat_id": chat_id,
+            "person_id": person_id,
+            "event_id": event_id,
+            "kind": kind,
+            "payload": payload,
+            "send_after": due,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "batch": batch,
+        }
+        inserted = await _insert_once(session, row)
+        if index == 0 and not inserted:
+            return False
+    return True
+
+
+async def _insert_once(session: AsyncSession, row: dict[str, Any]) -> bool:
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        builder(OutboxMessage)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_pending(
+    session: AsyncSession,
+    *,
+    event_id: int | None = None,
+    person_id: int | None = None,
+    kinds: Collection[str] | None = None,
+) -> int:
+    """Cancel messages not sent yet for an event and/or a person; returns how many."""
+    if event_id is None and person_id is None and not kinds:
+        raise ValueError("cancel_pending needs at least one filter")
+    statement = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+    if event_id is not None:
+        statement = statement.where(OutboxMessage.event_id == event_id)
+    if person_id is not None:
+        statement = statement.where(OutboxMessage.person_id == person_id)
+    if kinds:
+        statement = statement.where(OutboxMessage.kind.in_(list(kinds)))
+    result = await session.execute(statement.values(status=OutboxStatus.CANCELLED))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row taken by the dispatcher, as plain values (no session outlives the claim)."""
+
+    id: int
+    key: str
+    chat_id: int
+    person_id: int | None
+    event_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def recover(session: AsyncSession) -> int:
+    """Rows left `sending` by a crash go back to `pending`: see the dispatcher's docstring."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_due(
+    session: AsyncSession, *, limit: int, busy_chats: Collection[int]
+) -> list[Claimed]:
+    """Due rows, at most one per chat and none for a busy chat, marked `sending`."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.send_after <= clock.now())
+        .order_by(OutboxMessage.send_after, OutboxMessage.id)
+        .limit(limit)
+    )
+    if busy_chats:
+        query = query.where(OutboxMessage.chat_id.not_in(list(busy_chats)))
+    rows = list(await session.scalars(query))
+    chosen: list[OutboxMessage] = []
+    seen: set[int] = set()
+    for row in rows:
+        if row.chat_id not in seen:
+            seen.add(row.chat_id)
+            chosen.append(row)
+    refused = await _refused_at_send_time(session, chosen)
+    if refused:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(refused))
+            .values(status=OutboxStatus.CANCELLED, last_error="refused at send time")
+        )
+    claimed = [row for row in chosen if row.id not in refused]
+    if claimed:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in claimed]))
+            .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
+        )
+    return [
+        Claimed(
+            id=row.id,
+            key=row.idempotency_key,
+            chat_id=row.chat_id,
+            person_id=row.person_id,
+            event_id=row.event_id,
+            kind=row.kind,
+            payload=dict(row.payload),
+            attempts=row.attempts + 1,
+        )
+        for row in claimed
+    ]
+
+
+async def _refused_at_send_time(session: AsyncSession, rows: Sequence[OutboxMessage]) -> set[int]:
+    """Messages that no longer make sense (a reminder for a cancelled event or a withdrawal)."""
+    from bot.services.reminders import stale_reminders
+
+    reminders = {row.id: row.idempotency_key for row in rows if row.kind == "reminder"}
+    return await stale_reminders(session, reminders) if reminders else set()
+
+
+async def next_due(session: AsyncSession, busy_chats: Collection[int]) -> datetime | None:
+    query = select(func.min(OutboxMessage.send_after)).where(
+        OutboxMessage.status == OutboxStatus.PENDING
+    )
+    if busy_chats:
+        query = query.where(OutboxMessage.chat_id.not_in(list(busy_chats)))
+    return await session.scalar(query)
+
+
+# ---------------------------------------------------------------- recording outcomes
+
+
+async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, int]]) -> None:
+    """(row id, Telegram message id) pairs, in one executemany: this is the hot path."""
+    if not sent:
+        return
+    when = clock.now()
+    await session.execute(
+        update(OutboxMessage),
+        [
+            {
+                "id": row_id,
+                "status": OutboxStatus.SENT,
+                "telegram_message_id": message_id,
+                "sent_at": when,
+                "last_error": None,
+            }
+            for row_id, message_id in sent
+        ],
+    )
+
+
+async def mark_sent_if_unrecorded(session: AsyncSession, sent: Sequence[tuple[int, int]]) -> None:
+    """Replay of the journal at start: rows Telegram accepted just before a crash."""
+    for row_id, message_id in sent:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .where(OutboxMessage.status != OutboxStatus.SENT)
+            .values(status=OutboxStatus.SENT, telegram_message_id=message_id, sent_at=clock.now())
+        )
+
+
+async def mark_retry(
+    session: AsyncSession, row: Claimed, when: datetime, error: str, *, counted: bool = True
+) -> None:
+    """Back to `pending` at `when`; later parts of the same message wait as long, in order."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "send_after": when,
+        "last_error": error[:500],
+    }
+    if not counted:
+        values["attempts"] = OutboxMessage.attempts - 1
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values))
+    base = row.key.split(PART_SEPARATOR, 1)[0]
+    sibling_prefix = base.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.id > row.id)
+        .where(OutboxMessage.idempotency_key.like(f"{sibling_prefix}{PART_SEPARATOR}%", "\\"))
+        .where(OutboxMessage.send_after < when)
+        .values(send_after=when)
+    )
+
+
+async def mark_final(session: AsyncSession, row_id: int, status: OutboxStatus, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=status, last_error=error[:500])
+    )
+
+
+async def mark_unreachable(session: AsyncSession, row: Claimed, error: str) -> None:
+    """The person blocked the bot (or never opened it): no retry, and staff can see it."""
+    await mark_final(session, row.id, OutboxStatus.UNREACHABLE, error)
+    condition = Person.chat_id == row.chat_id
+    if row.person_id is not None:
+        condition = or_(condition, Person.id == row.person_id)
+    await session.execute(
+        update(Person)
+        .where(condition)
+        .where(Person.unreachable_at.is_(None))
+        .values(unreachable_at=clock.now())
+    )
+
+
+async def release(session: AsyncSession, row_ids: Collection[int]) -> None:
+    """Claimed rows that were never handed to Telegram (shutdown): pending again, uncounted."""
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(row_ids)))
+            .where(OutboxMessage.status == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1)
+        )

@@ -1,0 +1,186 @@
+"""Reminders before an event (J-7, J-1, H-2 by default), stored as outbox rows so they survive
+restarts, each with the one-tap attendance buttons.
+
+Keys are `reminder:<registration id>:<offset minutes>:<event start, epoch>`: the same reminder
+for the same date is never queued twice, and a moved event gets fresh ones. The dispatcher
+asks `stale_reminders` right before sending, so a withdrawal or a cancellation that did not
+come through `cancel_reminders`/`event_changed` still stops the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import clock
+from bot.db.models.events import Event, EventStatus, Registration, RegistrationStatus, Site
+from bot.db.models.outbox import OutboxMessage, OutboxStatus
+from bot.db.models.people import Person
+from bot.i18n import Translator
+from bot.outbox.store import cancel_pending, enqueue
+
+REMINDER_KIND = "reminder"
+ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
+ATTENDANCE_PREFIX = "att"
+MINUTES_PER_DAY = 24 * 60
+
+
+def reminder_key(registration_id: int, offset_minutes: int, starts_at: datetime) -> str:
+    return f"{REMINDER_KIND}:{registration_id}:{offset_minutes}:{int(starts_at.timestamp())}"
+
+
+def registration_of(key: str) -> int | None:
+    parts = key.split(":")
+    return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() else None
+
+
+def format_when(moment: datetime, zone_name: str, language: str = "fr") -> str:
+    """'mardi 12 mars 2027 à 13 h 30' in the event's time zone."""
+    local = moment.astimezone(ZoneInfo(zone_name))
+    pattern = "EEEE d MMMM y 'à' H' h'" if local.minute == 0 else "EEEE d MMMM y 'à' H' h 'mm"
+    return format_datetime(local, pattern, locale=language)
+
+
+def _how_soon(_: Translator, offset_minutes: int) -> str:
+    if offset_minutes == MINUTES_PER_DAY:
+        return _("It is tomorrow.")
+    if offset_minutes > MINUTES_PER_DAY:
+        days = round(offset_minutes / MINUTES_PER_DAY)
+        return _.n("It is in {count} day.", "It is in {count} days.", days)
+    if offset_minutes >= 60:
+        hours = round(offset_minutes / 60)
+        return _.n("It is in {count} hour.", "It is in {count} hours.", hours)
+    return _.n("It is in {count} minute.", "It is in {count} minutes.", offset_minutes)
+
+
+def reminder_text(
+    _: Translator, event: Event, site: Site | None, remote: bool, offset_minutes: int
+) -> str:
+    lines = [
+        _("Reminder: {event}", event=event.name),
+        _how_soon(_, offset_minutes),
+        "",
+        _("When: {when}", when=format_when(event.starts_at, event.timezone, _.language)),
+    ]
+    if site is not None and (remote or site.remote):
+        lines.append(_("Where: by video, {link}", link=site.video_url or site.name))
+    elif site is not None:
+        where = f"{site.name}, {site.address}" if site.address else site.name
+        lines.append(_("Where: {place}", place=where))
+    lines += ["", _("Will you come? Please answer with a button.")]
+    return "\n".join(lines)
+
+
+def attendance_buttons(_: Translator, registration_id: int) -> list[list[tuple[str, str]]]:
+    return [
+        [(_.plain("I confirm I will come"), f"{ATTENDANCE_PREFIX}:{registration_id}:yes")],
+        [(_.plain("I will not be able to come"), f"{ATTENDANCE_PREFIX}:{registration_id}:no")],
+    ]
+
+
+async def _site_for(session: AsyncSession, event: Event, registration: Registration) -> Site | None:
+    if registration.site_id is not None:
+        return await session.get(Site, registration.site_id)
+    sites = list(await session.scalars(select(Site).where(Site.event_id == event.id)))
+    return sites[0] if len(sites) == 1 else None
+
+
+async def schedule_reminders(session: AsyncSession, event_id: int, registration_id: int) -> int:
+    """Queue this registration's reminders still in the future; returns how many were added."""
+    event = await session.get(Event, event_id)
+    registration = await session.get(Registration, registration_id)
+    if (
+        event is None
+        or registration is None
+        or registration.event_id != event_id
+        or event.status == EventStatus.CANCELLED
+        or registration.status not in ACTIVE_STATUSES
+    ):
+        return 0
+    person = await session.get(Person, registration.person_id)
+    if person is None:
+        return 0
+    _ = Translator.for_language(person.language)
+    site = await _site_for(session, event, registration)
+    now = clock.now()
+    added = 0
+    for offset in sorted(set(event.reminder_offsets_minutes or []), reverse=True):
+        send_at = event.starts_at - timedelta(minutes=offset)
+        if send_at <= now:
+            continue
+        added += await enqueue(
+            session,
+            key=reminder_key(registration.id, offset, event.starts_at),
+            chat_id=person.chat_id,
+            kind=REMINDER_KIND,
+            text=reminder_text(_, event, site, registration.remote, offset),
+            person_id=person.id,
+            event_id=event.id,
+            buttons=attendance_buttons(_, registration.id),
+            send_after=send_at,
+        )
+    return added
+
+
+async def cancel_reminders(session: AsyncSession, registration_id: int) -> int:
+    """Someone withdrew: their reminders not sent yet are cancelled."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.kind == REMINDER_KIND)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.idempotency_key.like(f"{REMINDER_KIND}:{int(registration_id)}:%"))
+        .values(status=OutboxStatus.CANCELLED)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def event_changed(session: AsyncSession, event_id: int) -> int:
+    """After an edit: cancelled → reminders cancelled; otherwise re-timed and re-worded.
+
+    Only registrations that already had reminders get new ones (publication decides who).
+    Returns the number of reminders now queued (or cancelled, for a cancelled event).
+    """
+    event = await session.get(Event, event_id)
+    if event is None:
+        return 0
+    if event.status == EventStatus.CANCELLED:
+        return await cancel_pending(session, event_id=event_id, kinds=[REMINDER_KIND])
+    keys = await session.scalars(
+        select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.kind == REMINDER_KIND, OutboxMessage.event_id == event_id
+        )
+    )
+    registration_ids = {rid for key in keys if (rid := registration_of(key)) is not None}
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.kind == REMINDER_KIND,
+            OutboxMessage.event_id == event_id,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.CANCELLED]),
+        )
+    )
+    queued = 0
+    for registration_id in sorted(registration_ids):
+        queued += await schedule_reminders(session, event_id, registration_id)
+    return queued
+
+
+async def stale_reminders(session: AsyncSession, keys_by_row: Mapping[int, str]) -> set[int]:
+    """Rows (of `keys_by_row`) whose registration is withdrawn or whose event is cancelled."""
+    wanted = {row_id: registration_of(key) for row_id, key in keys_by_row.items()}
+    ids = {rid for rid in wanted.values() if rid is not None}
+    rows = await session.execute(
+        select(Registration.id, Registration.status, Event.status)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.id.in_(ids))
+    )
+    still_due = {
+        rid
+        for rid, status, event_status in rows
+        if status in ACTIVE_STATUSES and event_status != EventStatus.CANCELLED
+    }
+    return {row_id for row_id, rid in wanted.items() if rid not in still_due}

@@ -1,0 +1,159 @@
+"""/broadcast end to end: audience buttons, preview, one send per person, progress, report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from bot import clock
+from bot.handlers import broadcast as handler
+from bot.sandbox.client import SandboxClient, User
+from tests.conftest import STAFF_ID, BotRunner, Sql
+
+HEADER = "Message de l'équipe d'organisation :"
+
+
+@pytest.fixture(autouse=True)
+def fast_progress(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Progress edits every 0.3 s instead of 2 s, so the test sees several."""
+    monkeypatch.setattr(handler, "PROGRESS_SECONDS", 0.3)
+    clock.reset()
+    yield None
+    clock.reset()
+
+
+async def participant(client: SandboxClient, user_id: int, name: str, role_label: str) -> User:
+    user = client.user(user_id, first_name=name)
+    await user.command("start")
+    await user.wait_for(lambda m: role_label in m.button_labels)
+    await user.press(role_label)
+    await user.wait_for(lambda m: "Merci" in m.text)
+    return user
+
+
+async def staff_user(client: SandboxClient) -> User:
+    staff = client.user(STAFF_ID, first_name="Coach")
+    await staff.command("start")
+    await staff.wait_for(lambda m: True)
+    return staff
+
+
+def broadcasts(messages: list) -> list[str]:  # type: ignore[type-arg]
+    return [m.text for m in messages if m.text.startswith(HEADER)]
+
+
+async def prepare(staff: User, text: str) -> None:
+    """Staff picks "candidates", writes `text`, and gets the preview."""
+    await staff.command("broadcast")
+    await staff.wait_for(lambda m: "Candidat·e·s" in m.button_labels)
+    await staff.press("Candidat·e·s")
+    await staff.wait_for(lambda m: m.text.startswith("Écrivez votre message"))
+    await staff.send(text)
+    await staff.wait_for(lambda m: "Envoyer" in m.button_labels)
+
+
+async def test_broadcast_to_candidates_with_progress_and_report(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    staff = await staff_user(client)
+    alice = await participant(client, 2001, "Alice", "Candidat·e")
+    bruno = await participant(client, 2002, "Bruno", "Candidat·e")
+    chloe = await participant(client, 2003, "Chloé", "Candidat·e")
+    emma = await participant(client, 2004, "Emma", "Employeur·se")
+    await client.block(chloe.id)
+
+    await prepare(staff, "Réunion <demain> & café")
+    preview = await staff.last()
+    assert "Destinataires : 3 personnes." in preview.text
+    assert "Réunion <demain> & café" in preview.text
+    await staff.press("Envoyer")
+
+    report = await staff.wait_for(lambda m: m.text.startswith("Votre message est parti."), 10)
+    assert report.edits and report.edits[0].startswith("Envoi en cours")
+    assert "Reçus : 2" in report.text and "Injoignables : 1" in report.text
+    assert "- Chloé" in report.text
+    for person in (alice, bruno):
+        assert broadcasts(await person.received()) == [f"{HEADER}\n\nRéunion <demain> & café"]
+    assert broadcasts(await emma.received()) == []
+    assert sql.scalar("SELECT status FROM broadcasts") == "done"
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 3
+    assert sql.scalar("SELECT unreachable_at FROM people WHERE telegram_id=2003") is not None
+
+
+async def test_double_press_on_send_sends_each_person_once(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    staff = await staff_user(client)
+    alice = await participant(client, 2101, "Alice", "Candidat·e")
+    bruno = await participant(client, 2102, "Bruno", "Candidat·e")
+    await prepare(staff, "Une seule fois")
+    preview = await staff.last()
+    send_data = next(data for label, data in preview.buttons[0] if label == "Envoyer")
+    assert send_data is not None
+    await staff.press_data(send_data, message_id=preview.message_id)
+    await staff.press_data(send_data, message_id=preview.message_id)
+    await staff.wait_for(lambda m: "déjà parti" in m.text)
+    await staff.wait_for(lambda m: m.text.startswith("Votre message est parti."), 10)
+    await asyncio.sleep(0.5)
+    for person in (alice, bruno):
+        assert broadcasts(await person.received()) == [f"{HEADER}\n\nUne seule fois"]
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 2
+
+
+async def test_cancel_sends_nothing_and_send_after_cancel_is_refused(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    staff = await staff_user(client)
+    alice = await participant(client, 2201, "Alice", "Candidat·e")
+    await prepare(staff, "Finalement non")
+    preview = await staff.last()
+    send_data = next(data for label, data in preview.buttons[0] if label == "Envoyer")
+    await staff.press("Annuler")
+    await staff.wait_for(lambda m: m.text == "Rien n'a été envoyé.")
+    await staff.press_data(str(send_data), message_id=preview.message_id)
+    await staff.wait_for(lambda m: "annulé" in m.text)
+    await asyncio.sleep(0.5)
+    assert broadcasts(await alice.received()) == []
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 0
+
+
+async def test_too_long_or_empty_text_is_refused_then_accepted(
+    bot_runner: BotRunner, client: SandboxClient
+) -> None:
+    staff = await staff_user(client)
+    await participant(client, 2301, "Alice", "Candidat·e")
+    await staff.command("broadcast")
+    await staff.wait_for(lambda m: "Candidat·e·s" in m.button_labels)
+    await staff.press("Candidat·e·s")
+    await staff.wait_for(lambda m: m.text.startswith("Écrivez votre message"))
+    await staff.send("x" * 4001)
+    await staff.wait_for(lambda m: "trop long (4001 caractères" in m.text)
+    await staff.send("Court")
+    preview = await staff.wait_for(lambda m: "Envoyer" in m.button_labels)
+    assert "Destinataires : 1 personne." in preview.text
+
+
+async def test_candidate_cannot_broadcast_nor_forge_the_button(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    staff = await staff_user(client)
+    alice = await participant(client, 2401, "Alice", "Candidat·e")
+    bruno = await participant(client, 2402, "Bruno", "Candidat·e")
+    await prepare(staff, "Réservé")
+    preview = await staff.last()
+    send_data = next(data for label, data in preview.buttons[0] if label == "Envoyer")
+
+    await alice.command("broadcast")
+    await alice.wait_for(lambda m: m.text.startswith("Cette commande est réservée"))
+    await alice.press_data(str(send_data))
+    await alice.press_data("bc:aud:all")
+    await asyncio.sleep(0.8)
+    answers = await alice.callback_answers()
+    forged = [a["text"] for a in answers if a.get("data", "").startswith("bc:")]
+    assert forged == ["Ceci est réservé à l'équipe d'organisation."] * 2
+    for person in (alice, bruno):
+        assert broadcasts(await person.received()) == []
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 0
+    assert sql.scalar("SELECT status FROM broadcasts") == "draft"

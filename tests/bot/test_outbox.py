@@ -1,0 +1,206 @@
+"""The outbox through the real bot and the local Bot API: once, in order, retried, paced."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot import clock
+from bot.context import services
+from bot.db.session import Database
+from bot.outbox import enqueue, wake
+from bot.sandbox.client import SandboxClient, User
+from tests.conftest import BotRunner, Sql
+
+
+@pytest.fixture(autouse=True)
+def real_clock() -> AsyncIterator[None]:
+    clock.reset()
+    yield None
+    clock.reset()
+
+
+async def started(client: SandboxClient, user_id: int, name: str = "Alice") -> User:
+    """A user who opened the bot (so Telegram lets the bot write to them)."""
+    user = client.user(user_id, first_name=name)
+    await user.command("start")
+    await user.wait_for(lambda m: True)
+    return user
+
+
+async def queue(runner: BotRunner, **message: Any) -> bool:
+    assert runner.application is not None
+    async with services(runner.application).database.session() as session:
+        queued = await enqueue(session, **message)
+    wake(runner.application)
+    return queued
+
+
+async def settle(seconds: float = 1.0) -> None:
+    await asyncio.sleep(seconds)
+
+
+def texts(messages: list[Any], prefix: str) -> list[str]:
+    """Texts of the messages starting with `prefix` (test texts never look like the welcome)."""
+    return [m.text for m in messages if m.text.startswith(prefix)]
+
+
+async def test_enqueued_message_is_delivered_once_and_recorded(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    alice = await started(client, 1001)
+    assert await queue(bot_runner, key="t:1", chat_id=1001, kind="notice", text="Salut <b>A</b>")
+    message = await alice.wait_for(lambda m: m.text == "Salut A")
+    await settle()
+    assert len(texts(await alice.received(), "Salut A")) == 1
+    status, message_id, attempts = sql(
+        "SELECT status, telegram_message_id, attempts FROM outbox WHERE idempotency_key='t:1'"
+    )[0]
+    assert (status, message_id, attempts) == ("sent", message.message_id, 1)
+
+
+async def test_same_key_twice_sends_one_message(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    alice = await started(client, 1002)
+    assert await queue(bot_runner, key="dup", chat_id=1002, kind="notice", text="Une fois")
+    assert not await queue(bot_runner, key="dup", chat_id=1002, kind="notice", text="Une fois")
+    await alice.wait_for(lambda m: m.text == "Une fois")
+    await settle(1.5)
+    assert len(texts(await alice.received(), "Une fois")) == 1
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE idempotency_key LIKE 'dup%'") == 1
+
+
+async def test_pending_rows_survive_a_restart_and_go_out_once(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    alice = await started(client, 1003)
+    for index in range(3):  # one chat: the dispatcher spaces them by a second
+        await queue(bot_runner, key=f"r:{index}", chat_id=1003, kind="notice", text=f"Msg {index}")
+    await alice.wait_for(lambda m: m.text == "Msg 0")
+    await bot_runner.restart()
+    await alice.wait_for(lambda m: m.text == "Msg 2", timeout=8)
+    await settle(1.5)
+    got = texts(await alice.received(), "Msg ")
+    assert got == ["Msg 0", "Msg 1", "Msg 2"]
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE status='sent'") == 3
+
+
+async def test_rows_queued_while_the_bot_is_down_are_sent_at_start(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    alice = await started(client, 1004)
+    await bot_runner.stop()
+    database = Database(bot_runner.settings.resolved_database_url)
+    async with database.session() as session:
+        await enqueue(session, key="down", chat_id=1004, kind="notice", text="Pendant la panne")
+    await database.dispose()
+    await bot_runner.start()
+    await alice.wait_for(lambda m: m.text == "Pendant la panne")
+    await settle()
+    assert len(texts(await alice.received(), "Pendant la panne")) == 1
+
+
+async def test_blocked_person_is_marked_unreachable_and_not_retried(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    await started(client, 1005)
+    await client.block(1005)
+    await queue(bot_runner, key="b", chat_id=1005, kind="notice", text="Bloqué", person_id=None)
+    for _ in range(50):
+        if sql.scalar("SELECT status FROM outbox WHERE idempotency_key='b'") != "pending":
+            break
+        await asyncio.sleep(0.1)
+    await settle(2.5)
+    assert sql("SELECT status, attempts FROM outbox WHERE idempotency_key='b'") == [
+        ("unreachable", 1)
+    ]
+    assert sql.scalar("SELECT unreachable_at FROM people WHERE telegram_id=1005") is not None
+    stats = await client.stats()
+    assert stats["errors"].get("sendMessage:403") == 1
+
+
+async def test_server_error_is_retried_then_delivered(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    alice = await started(client, 1006)
+    await client.fail_next("sendMessage", status=500, chat_id=1006)
+    await queue(bot_runner, key="e", chat_id=1006, kind="notice", text="Après une erreur")
+    await alice.wait_for(lambda m: m.text == "Après une erreur", timeout=6)
+    await settle()
+    assert len(texts(await alice.received(), "Après une erreur")) == 1
+    assert sql("SELECT status, attempts FROM outbox WHERE idempotency_key='e'") == [("sent", 2)]
+
+
+async def test_rate_limited_by_the_server_nothing_is_lost(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    users = [await started(client, 1100 + index, f"P{index}") for index in range(8)]
+    await client.set_rate_limit(global_per_second=3, per_chat_per_second=1)
+    for user in users:
+        await queue(bot_runner, key=f"flood:{user.id}", chat_id=user.id, kind="notice", text="Flot")
+    for user in users:
+        await user.wait_for(lambda m: m.text == "Flot", timeout=15)
+    await settle(1.5)
+    stats = await client.stats()
+    assert stats["rate_limited_total"] > 0
+    for user in users:
+        assert len(texts(await user.received(), "Flot")) == 1
+    assert sql.scalar("SELECT count(*) FROM outbox WHERE status='sent'") == len(users)
+
+
+async def test_long_text_is_split_with_buttons_on_the_last_part(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    alice = await started(client, 1007)
+    words = [f"mot{index}" for index in range(900)]
+    text = " ".join(words)  # about 5,900 characters
+    assert len(text) > 5000
+    await queue(
+        bot_runner,
+        key="long",
+        chat_id=1007,
+        kind="notice",
+        text=text,
+        buttons=[[("OK", "noop:1")]],
+    )
+    last = await alice.wait_for(lambda m: m.text.endswith("mot899"), timeout=6)
+    parts = [m for m in await alice.received() if m.text.startswith("mot") or "mot899" in m.text]
+    assert len(parts) == 2
+    assert all(len(part.text) <= 4096 for part in parts)
+    assert " ".join(part.text for part in parts).split() == words
+    assert parts[0].buttons == [] and last.buttons == [[("OK", "noop:1")]]
+
+
+async def test_after_a_crash_journaled_rows_are_not_resent_and_others_are(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    """What a `kill -9` leaves: rows still `sending`. The journal says which Telegram already
+    accepted (not resent); the others go out again (at-least-once)."""
+    alice = await started(client, 1008)
+    await queue(bot_runner, key="k:1", chat_id=1008, kind="notice", text="Déjà reçu")
+    delivered = await alice.wait_for(lambda m: m.text == "Déjà reçu")
+    await bot_runner.stop()
+    database = Database(bot_runner.settings.resolved_database_url)
+    async with database.session() as session:
+        await enqueue(session, key="k:2", chat_id=1008, kind="notice", text="Jamais parti")
+    await database.dispose()
+    row_1 = sql.scalar("SELECT id FROM outbox WHERE idempotency_key='k:1'")
+    # As if the bot died after Telegram's answer to k:1 but before the commit, and while k:2
+    # was claimed but not yet handed over.
+    sql("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
+    journal = bot_runner.settings.data_dir / "outbox-sent.journal"
+    journal.write_text(f"{row_1} {delivered.message_id}\n")
+
+    await bot_runner.start()
+    await alice.wait_for(lambda m: m.text == "Jamais parti")
+    await settle(1.5)
+    assert texts(await alice.received(), "Déjà reçu") == ["Déjà reçu"]
+    assert texts(await alice.received(), "Jamais parti") == ["Jamais parti"]
+    assert sql("SELECT idempotency_key, status, telegram_message_id FROM outbox ORDER BY id")[
+        0
+    ] == ("k:1", "sent", delivered.message_id)
+    assert journal.read_text() == ""
