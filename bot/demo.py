@@ -1,8 +1,12 @@
 """Offline mode: the real bot against the local Bot API, with a scripted conversation.
 
-With no Telegram token, `passerelle run` starts `bot.sandbox` on 127.0.0.1, runs the bot on
-the SQLite default, plays a short conversation as simulated users and prints it as a chat
-transcript, so a newcomer sees the product work without any account.
+With no Telegram token, `passerelle run` starts `bot.sandbox` on 127.0.0.1, runs the real bot
+on its own SQLite file (`<data>/demo.sqlite3`, deleted at each start so a run never meets the
+previous one's people), and plays a whole event as simulated users: staff create it, people
+sign up from the invitation links, staff plan and publish, convocations go out through the
+outbox. Key exchanges are printed as a chat transcript; repetitive ones are played silently
+and summed up in one line. Pictures (QR codes, portrait cards, the plan) land in
+`<data>/demo/`.
 """
 
 from __future__ import annotations
@@ -13,8 +17,16 @@ import html
 import logging
 import re
 import signal
+import sqlite3
 import sys
+import time
+import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.embedded import running_bot
@@ -26,79 +38,641 @@ DEMO_TOKEN = "100000:OFFLINE-DEMO"
 DEMO_STAFF_ID = 7000001
 DEMO_CANDIDATE_ID = 7000101
 DEMO_EMPLOYER_ID = 7000201
-SETTLE_SECONDS = 0.4
+DEMO_DATABASE = "demo.sqlite3"
+DEMO_FOLDER = "demo"
+SETTLE_SECONDS = 0.3
+MAX_BUTTON_ROWS = 5
 TAG = re.compile(r"<[^>]+>")
+
+# What the bot says at each step (French, as the simulated users read it).
+EVENT_NAME_Q = "nom de l'événement"
+CONSENT = "Avant de commencer"
+NAME_Q = "Quel est votre prénom"
+AGE_Q = "Quel âge avez-vous"
+SECTORS_Q = "Quels secteurs vous intéressent"
+JOB_Q = "Quel métier visez-vous"
+SKILLS_Q = "Quelles sont vos compétences"
+QUALITIES_Q = "Quelles sont vos qualités"
+PROGRAMME_Q = "Quel accompagnement"
+SITE_Q = "Quel site"
+CONSTRAINTS_Q = "Y a-t-il quelque chose"
+PHOTO_Q = "ajouter une photo"
+SUMMARY = "Vérifiez vos réponses"
+SIGNED_UP = "vous êtes inscrit·e"
+COMPANY_Q = "nom de votre entreprise"
+TITLE_Q = "Quelle est votre fonction"
+EMPLOYER_SECTORS_Q = "Dans quels secteurs travaillez-vous"
+JOBS_Q = "Quels métiers recrutez-vous"
+WHERE_Q = "Où pouvez-vous venir"
+HOW_MANY_Q = "Combien de candidat·e·s"
+WISH_Q = "Voulez-vous rencontrer"
+DONE = "➡️ Valider"
+ALL = "➡️ C'est tout"
+CONFIRM = "✅ C'est bon"
+CONVOCATION = "Votre convocation"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    telegram_id: int
+    first_name: str
+    last_name: str
+    age: str
+    sector: str
+    job: str
+    skill: str
+    quality: str
+
+
+@dataclass(frozen=True)
+class Employer:
+    telegram_id: int
+    first_name: str
+    last_name: str
+    company: str
+    title: str
+    sector: str
+    jobs: str
+
+
+CANDIDATES = (
+    Candidate(
+        DEMO_CANDIDATE_ID,
+        "Amina",
+        "Diallo",
+        "26-35",
+        "Santé",
+        "Aide-soignante",
+        "Aide aux personnes âgées",
+        "Patient·e",
+    ),
+    Candidate(
+        DEMO_CANDIDATE_ID + 1,
+        "Karim",
+        "Benali",
+        "18-25",
+        "Commerce et vente",
+        "Vendeur en boulangerie",
+        "Vente et conseil",
+        "Souriant·e",
+    ),
+    Candidate(
+        DEMO_CANDIDATE_ID + 2,
+        "Léa",
+        "Rossier",
+        "36-45",
+        "Hôtellerie, restauration, tourisme",
+        "Cuisinière",
+        "Cuisine",
+        "Organisé·e",
+    ),
+    Candidate(
+        DEMO_CANDIDATE_ID + 3,
+        "Yves",
+        "Morel",
+        "46-55",
+        "Installation et maintenance",
+        "Électricien",
+        "Bricolage",
+        "Fiable",
+    ),
+)
+EMPLOYERS = (
+    Employer(
+        DEMO_EMPLOYER_ID,
+        "Claire",
+        "Favre",
+        "Clinique des Alpes",
+        "Responsable RH",
+        "Santé",
+        "Aide-soignant·e, infirmier·ère",
+    ),
+    Employer(
+        DEMO_EMPLOYER_ID + 1,
+        "Marc",
+        "Rochat",
+        "Boulangerie du Lac",
+        "Gérant",
+        "Commerce et vente",
+        "Vendeur·se, boulanger·ère",
+    ),
+    Employer(
+        DEMO_EMPLOYER_ID + 2,
+        "Paul",
+        "Meyer",
+        "Hôtel Beau-Rivage",
+        "Chef de cuisine",
+        "Hôtellerie, restauration, tourisme",
+        "Cuisinier·ère, commis",
+    ),
+    Employer(
+        DEMO_EMPLOYER_ID + 3,
+        "Nora",
+        "Keller",
+        "Garage Central",
+        "Cheffe d'atelier",
+        "Installation et maintenance",
+        "Mécanicien·ne, électricien·ne",
+    ),
+)
+SITE_NAME = "Espace Riponne"
+SITE_ADDRESS = "Place de la Riponne 10, Lausanne"
+ZONE = "Europe/Zurich"
 
 
 def _plain(text: str) -> str:
     return html.unescape(TAG.sub("", text))
 
 
+def _look(message: BotMessage) -> tuple[str, list[str]]:
+    """What a person sees of a message: an edit changes its text or its buttons."""
+    return message.text, message.button_labels
+
+
+def _contains(fragment: str) -> Callable[[BotMessage], bool]:
+    return lambda message: fragment in message.text
+
+
+def _has_button(label: str) -> Callable[[BotMessage], bool]:
+    return lambda message: label in message.button_labels
+
+
 class Transcript:
-    """Prints each exchange as it happens: the user's action, then what the bot answered."""
+    """Prints each exchange as it happens: the user's action, then what the bot answered.
 
-    def __init__(self, write: Callable[[str], object] = print) -> None:
+    With `quiet`, the same exchanges are played without printing (the repetitive parts).
+    """
+
+    def __init__(self, write: Callable[[str], object] = print, picture: str = "") -> None:
         self.write = write
-        self.seen: dict[int, int] = {}
+        self.quiet = False
+        self.picture = picture  # shown for a picture sent without a caption
 
-    async def act(self, user: User, label: str, action: Awaitable[object]) -> None:
-        before = len(await user.received())
-        self.write(f"\n👤 {user.first_name} : {label}")
-        await action
-        with contextlib.suppress(AssertionError):
-            await user.wait_for_count(before + 1, timeout=10)
-        await asyncio.sleep(SETTLE_SECONDS)
-        for message in (await user.received())[before:]:
-            self._show(message)
+    def say(self, text: str = "") -> None:
+        self.write(text)
 
-    def _show(self, message: BotMessage) -> None:
+    def section(self, title: str) -> None:
+        self.write("\n" + "━" * 72 + "\n" + title + "\n" + "━" * 72)
+
+    async def act(
+        self,
+        user: User,
+        label: str,
+        action: Callable[[], Awaitable[object]],
+        expect: str | Callable[[BotMessage], bool] | None = None,
+        *,
+        timeout: float = 15,
+    ) -> BotMessage | None:
+        """Do `action`, wait for a new (or edited) bot message matching `expect`, print it all."""
+        before = {m.message_id: _look(m) for m in await user.received()}
+        seen = max(before, default=0)
+        if not self.quiet:
+            self.write(f"\n👤 {user.first_name} : {label}")
+        await action()
+        match = None
+        if expect is not None:
+            matches = _contains(expect) if isinstance(expect, str) else expect
+
+            def fresh(message: BotMessage) -> bool:
+                changed = message.message_id > seen or before.get(message.message_id) != _look(
+                    message
+                )
+                return changed and matches(message)
+
+            match = await user.wait_for(fresh, timeout=timeout)
+        if not self.quiet:
+            await asyncio.sleep(SETTLE_SECONDS)
+            for message in await user.received():
+                if message.deleted:
+                    continue
+                if message.message_id > seen:
+                    self.show(message)
+                    continue
+                old = before.get(message.message_id)
+                if old is None or old == _look(message):
+                    continue
+                if not message.buttons and message.text.startswith(old[0]):
+                    continue  # the answered question, its buttons replaced by "✔ answer"
+                self.show(message, edited=True)
+        return match
+
+    async def type(
+        self, user: User, text: str, expect: str | Callable[[BotMessage], bool] | None = None
+    ) -> BotMessage | None:
+        return await self.act(user, text, lambda: user.send(text), expect)
+
+    async def press(
+        self, user: User, label: str, expect: str | Callable[[BotMessage], bool] | None = None
+    ) -> BotMessage | None:
+        """Press `label` once a bot message shows it (the bot answers asynchronously)."""
+        await user.wait_for(_has_button(label), timeout=15)
+        return await self.act(user, f"[{label}]", lambda: user.press(label), expect)
+
+    def show(self, message: BotMessage, *, edited: bool = False) -> None:
         kind = {"photo": "🖼 ", "document": "📎 "}.get(message.kind, "")
         name = f"[{message.filename}] " if message.filename else ""
-        for number, line in enumerate(_plain(message.text).splitlines() or [""]):
-            self.write(
-                ("🤖 " if number == 0 else "   ") + (kind + name if number == 0 else "") + line
+        mark = "✏️ " if edited else ""
+        lines = _plain(message.text).splitlines() or [""]
+        if not lines[0] and message.kind == "photo":
+            lines[0] = self.picture
+        rows = [[label for label, _data in row] for row in message.buttons]
+        if edited:
+            # A choice ticked on the same message: its first line and the ticked buttons.
+            ticked = [f"[{label}]" for row in rows for label in row if label.startswith("✅")]
+            self.write("🤖 " + mark + lines[0] + (" → " + "  ".join(ticked) if ticked else ""))
+            return
+        for number, line in enumerate(lines):
+            prefix = "🤖 " + mark + kind + name if number == 0 else "   "
+            self.write(prefix + line)
+        for row in rows[:MAX_BUTTON_ROWS]:
+            self.write("   " + "  ".join(f"[{label}]" for label in row))
+        if len(rows) > MAX_BUTTON_ROWS:
+            hidden = sum(len(row) for row in rows[MAX_BUTTON_ROWS:])
+            self.write(f"   … (+{hidden})")
+
+
+@dataclass
+class Demo:
+    """What the script needs along the way."""
+
+    client: SandboxClient
+    transcript: Transcript
+    _: Translator
+    folder: Path
+    database: Path
+    programmes: list[str]
+
+    def save(self, name: str, data: bytes | None) -> Path:
+        path = self.folder / name
+        path.write_bytes(data or b"")
+        return path
+
+    def sql(self, query: str, *params: object) -> list[tuple[object, ...]]:
+        with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as connection:
+            return list(connection.execute(query, params))
+
+    def scalar(self, query: str, *params: object) -> object:
+        rows = self.sql(query, *params)
+        return rows[0][0] if rows else None
+
+
+async def _photos(user: User, count: int, timeout: float = 15) -> list[BotMessage]:
+    deadline = time.monotonic() + timeout
+    while True:
+        photos = [m for m in await user.received() if m.kind == "photo"]
+        if len(photos) >= count or time.monotonic() >= deadline:
+            return photos
+        await asyncio.sleep(0.05)
+
+
+# ------------------------------------------------------------------------- 1. the event
+
+
+async def create_event(demo: Demo, sophie: User) -> tuple[str, str]:
+    """Sophie creates the event with /evenement; returns the two invitation codes."""
+    _, t = demo._, demo.transcript
+    t.section(_.plain("1. Sophie (staff) creates an event with /evenement"))
+    await t.act(sophie, "/aide", lambda: sophie.command("aide"), "/evenement")
+    day = date.today() + timedelta(days=21)
+    day += timedelta(days=(1 - day.weekday()) % 7)  # a Tuesday, three weeks ahead or a bit more
+    name = "Ose ton projet"
+    await t.act(sophie, "/evenement", lambda: sophie.command("evenement"), EVENT_NAME_Q)
+    await t.type(sophie, name, "Quand commence")
+    await t.type(sophie, f"{day:%d/%m/%Y} 13h30", "Combien de temps")
+    await t.press(sophie, "3h", "fuseau")
+    await t.press(sophie, ZONE, "sur place ou à distance")
+    await t.press(sophie, "Sur place", "nom du site")
+    await t.type(sophie, SITE_NAME, "adresse")
+    await t.type(sophie, SITE_ADDRESS, "Combien de salles")
+    await t.press(sophie, "2", "Sites pour l'instant")
+    await t.press(sophie, "C'est tout", "format de salle")
+    await t.press(sophie, "Ose ton projet 2+2", "Combien de tours")
+    await t.press(sophie, "1", "candidat·e·s au maximum")
+    await t.press(sophie, "4", "employeur·se·s au maximum")
+    await t.press(sophie, "4", "Jusqu'à quand")
+    await t.press(sophie, "La veille à 18h", "question oui/non")
+    await t.press(sophie, "Pas de question", "Voici votre événement")
+    photos_before = len(await _photos(sophie, 0, 0))
+    await t.act(
+        sophie,
+        "[Créer]",
+        lambda: sophie.press("Créer"),
+        lambda m: m.kind == "photo" and "employeur" in m.text,
+    )
+    photos = (await _photos(sophie, photos_before + 2))[photos_before:]
+    for photo, file_name in zip(photos, ("qr-candidats.png", "qr-employeurs.png"), strict=False):
+        t.say("   💾 " + _.plain("QR code saved: {path}", path=demo.save(file_name, photo.photo)))
+    row = demo.sql("select candidate_code, employer_code from events order by id desc limit 1")
+    return str(row[0][0]), str(row[0][1])
+
+
+# ------------------------------------------------------------------------- 2. sign-ups
+
+
+async def sign_up_candidate(demo: Demo, user: User, code: str, person: Candidate) -> None:
+    """The candidate sign-up from the invitation link, every question answered."""
+    t = demo.transcript
+    await t.act(user, f"/start {code}", lambda: user.command("start", code), CONSENT)
+    await t.press(user, "J'accepte", NAME_Q)
+    await t.press(user, f"C'est bien moi : {person.first_name}", AGE_Q)
+    await t.press(user, person.age, SECTORS_Q)
+    await t.press(user, person.sector, _has_button(DONE))
+    await t.press(user, DONE, JOB_Q)
+    await t.type(user, person.job, SKILLS_Q)
+    await t.press(user, person.skill, _has_button(ALL))
+    await t.press(user, ALL, QUALITIES_Q)
+    await t.press(user, person.quality, _has_button(ALL))
+    await t.press(user, ALL, PROGRAMME_Q)
+    programme = demo.programmes[CANDIDATES.index(person) % len(demo.programmes)]
+    await t.press(user, programme, lambda m: SITE_Q in m.text or CONSTRAINTS_Q in m.text)
+    if SITE_Q in (await user.last()).text:
+        await t.press(user, SITE_NAME, CONSTRAINTS_Q)
+    await t.press(user, "Rien à signaler", PHOTO_Q)
+    await t.press(user, "Passer", SUMMARY)
+    await t.press(user, CONFIRM, SIGNED_UP)
+
+
+async def sign_up_employer(
+    demo: Demo, user: User, code: str, person: Employer, wish: str | None
+) -> None:
+    """The employer sign-up from the invitation link."""
+    t = demo.transcript
+    await t.act(user, f"/start {code}", lambda: user.command("start", code), CONSENT)
+    await t.press(user, "J'accepte", NAME_Q)
+    await t.type(user, f"{person.first_name}, {person.last_name}", COMPANY_Q)
+    await t.type(user, person.company, TITLE_Q)
+    await t.type(user, person.title, EMPLOYER_SECTORS_Q)
+    await t.press(user, person.sector, _has_button(DONE))
+    await t.press(user, DONE, JOBS_Q)
+    await t.type(user, person.jobs, lambda m: WHERE_Q in m.text or HOW_MANY_Q in m.text)
+    if WHERE_Q in (await user.last()).text:
+        await t.press(user, SITE_NAME, _has_button(DONE))
+        await t.press(user, DONE, HOW_MANY_Q)
+    await t.press(user, "2", lambda m: WISH_Q in m.text or SUMMARY in m.text)
+    if WISH_Q in (await user.last()).text:
+        if wish:
+            await t.press(user, wish, _has_button(DONE))
+        await t.press(user, DONE, SUMMARY)
+    await t.press(user, CONFIRM, SIGNED_UP)
+
+
+async def sign_up_everyone(demo: Demo, codes: tuple[str, str]) -> dict[str, User]:
+    _, t = demo._, demo.transcript
+    users = {
+        p.first_name: demo.client.user(p.telegram_id, first_name=p.first_name, language_code="fr")
+        for p in (*CANDIDATES, *EMPLOYERS)
+    }
+    amina = CANDIDATES[0]
+    t.section(_.plain("2. Amina, a candidate, signs up from the candidate link"))
+    await sign_up_candidate(demo, users[amina.first_name], codes[0], amina)
+
+    started = time.monotonic()
+    t.quiet = True
+    try:
+        await asyncio.gather(
+            *(sign_up_candidate(demo, users[p.first_name], codes[0], p) for p in CANDIDATES[1:])
+        )
+        # Claire (the clinic) asks to meet Amina: a wish the matching takes into account.
+        await asyncio.gather(
+            *(
+                sign_up_employer(
+                    demo, users[p.first_name], codes[1], p, amina.first_name if i == 0 else None
+                )
+                for i, p in enumerate(EMPLOYERS)
             )
-        if message.buttons:
-            labels = "  ".join(f"[{label}]" for row in message.buttons for label, _ in row)
-            self.write(f"   {labels}")
+        )
+    finally:
+        t.quiet = False
+    t.say(
+        "\n⏩ "
+        + _.plain(
+            "{candidates} more candidates ({names}) and {employers} employers ({companies}) "
+            "signed up the same way, from the links ({seconds:.0f} s, not shown).",
+            candidates=len(CANDIDATES) - 1,
+            names=", ".join(p.first_name for p in CANDIDATES[1:]),
+            employers=len(EMPLOYERS),
+            companies=", ".join(f"{p.first_name} – {p.company}" for p in EMPLOYERS),
+            seconds=time.monotonic() - started,
+        )
+    )
+    t.say("   " + _.plain("Claire asked to meet Amina."))
+    return users
 
 
-async def play_script(client: SandboxClient, transcript: Transcript, _: Translator) -> None:
-    """The scripted visit: a candidate and an employer choose their role, staff asks for help."""
-    amina = client.user(DEMO_CANDIDATE_ID, first_name="Amina", language_code="fr")
-    await transcript.act(amina, "/start", amina.command("start"))
-    candidate = _.plain("Candidate")
-    await transcript.act(amina, f"[{candidate}]", amina.press(candidate))
-    await transcript.act(amina, "/aide", amina.command("aide"))
-    marc = client.user(DEMO_EMPLOYER_ID, first_name="Marc", language_code="fr")
-    await transcript.act(marc, "/start", marc.command("start"))
-    employer = _.plain("Employer")
-    await transcript.act(marc, f"[{employer}]", marc.press(employer))
-    staff = client.user(DEMO_STAFF_ID, first_name="Sophie", language_code="fr")
-    await transcript.act(staff, "/aide", staff.command("aide"))
+# ------------------------------------------------------------------------- 3. the card
+
+
+async def show_profile(demo: Demo, amina: User) -> None:
+    _, t = demo._, demo.transcript
+    t.section(_.plain("3. Amina looks at her portrait card with /profil"))
+    photos_before = len(await _photos(amina, 0, 0))
+    card = await t.act(
+        amina, "/profil", lambda: amina.command("profil"), lambda m: m.kind == "photo"
+    )
+    await _photos(amina, photos_before + 1)
+    if card is not None:
+        path = demo.save("fiche-amina.png", card.photo)
+        t.say("   💾 " + _.plain("Portrait card saved: {path}", path=path))
+
+
+# ------------------------------------------------------------------------- 4. the plan
+
+
+async def plan_and_publish(demo: Demo, sophie: User) -> None:
+    _, t = demo._, demo.transcript
+    t.section(_.plain("4. Sophie builds the rooms with /plan and publishes"))
+    choice = await t.act(sophie, "/plan", lambda: sophie.command("plan"), "Quel événement")
+    assert choice is not None
+    label = choice.button_labels[-1]
+    photos_before = len(await _photos(sophie, 0, 0))
+    plan = await t.press(sophie, label, lambda m: m.text.startswith("Plan ") and bool(m.buttons))
+    pictures = (await _photos(sophie, photos_before + 1))[photos_before:]
+    if pictures:
+        path = demo.save("plan.png", pictures[-1].photo)
+        t.say("   💾 " + _.plain("Plan picture saved: {path}", path=path))
+    assert plan is not None
+    if any("Claire" in line and "Amina" in line for line in plan.text.splitlines()):
+        t.say("   " + _.plain("Claire's wish is respected: she meets Amina."))
+    await t.press(sophie, "Publier", lambda m: m.text.startswith("Publié"))
+
+
+# ------------------------------------------------------------------------- 5. convocations
+
+
+async def convocations(demo: Demo, users: dict[str, User]) -> None:
+    _, t = demo._, demo.transcript
+    t.section(_.plain("5. The convocations go out through the outbox"))
+    amina = users[CANDIDATES[0].first_name]
+    convocation = await amina.wait_for(_contains(CONVOCATION), timeout=30)
+    t.say(_.plain("📬 Amina receives (sent by the outbox, at most 1 message per second per chat):"))
+    t.show(convocation)
+    calendar = await amina.wait_for(lambda m: m.kind == "document", timeout=15)
+    t.show(calendar)
+    if calendar.document:
+        path = demo.save(calendar.filename or "convocation.ics", calendar.document)
+        t.say("   💾 " + _.plain("Calendar file saved: {path}", path=path))
+    await t.press(amina, "Je confirme ma présence", "confirmée")
+
+    # An employer in Amina's room: the one whose convocation names her.
+    employers = [users[p.first_name] for p in EMPLOYERS]
+    for employer in employers:
+        await employer.wait_for(_contains(CONVOCATION), timeout=30)
+    ahead = [
+        e
+        for e in employers
+        if any("Amina" in m.text for m in await e.received() if CONVOCATION in m.text)
+    ]
+    employer = ahead[0] if ahead else employers[0]
+    cards = await employer.wait_for(lambda m: m.kind == "photo" and "Amina" in m.text, timeout=30)
+    # The second card follows at the chat's pace (one message a second).
+    received = await _photos(employer, 2, timeout=15)
+    names = [_plain(m.text).split()[-1] for m in received]
+    path = demo.save(f"fiche-vue-par-{employer.first_name.lower()}.png", cards.photo)
+    t.say(
+        "\n📬 "
+        + _.plain(
+            "{employer} received the convocation, the calendar file and the portrait cards "
+            "of the candidates of the room: {names} (saved: {path}).",
+            employer=employer.first_name,
+            names=", ".join(names),
+            path=path,
+        )
+    )
+    t.say("   " + _.plain("Every participant got the same: their room, the time, the address."))
+
+
+# ------------------------------------------------------------------------- 6. summary
+
+
+async def summary(demo: Demo) -> None:
+    _, t = demo._, demo.transcript
+    t.section(_.plain("6. What the database holds now"))
+    stats = await demo.client.stats()
+    roles = dict(demo.sql("select role, count(*) from people group by role"))
+    t.say(
+        _.plain(
+            "People: {candidates} candidates, {employers} employers, {staff} staff",
+            candidates=roles.get("candidate", 0),
+            employers=roles.get("employer", 0),
+            staff=roles.get("staff", 0),
+        )
+    )
+    t.say(
+        _.plain(
+            "Registrations: {total} ({confirmed} confirmed)",
+            total=demo.scalar("select count(*) from registrations"),
+            confirmed=demo.scalar("select count(*) from registrations where status = 'confirmed'"),
+        )
+    )
+    score = demo.scalar("select score from plans where published_at is not null")
+    t.say(
+        _.plain(
+            "Plan published: version {version}, score {score}",
+            version=demo.scalar("select max(version) from plans"),
+            score=f"{float(score or 0):.1f}",
+        )
+    )
+    t.say(
+        _.plain(
+            "Outbox: {sent} messages sent (convocations, calendar files, portrait cards), "
+            "{reminders} reminders scheduled before the day",
+            sent=demo.scalar("select count(*) from outbox where status = 'sent'"),
+            reminders=demo.scalar(
+                "select count(*) from outbox where status = 'pending' and kind = 'reminder'"
+            ),
+        )
+    )
+    t.say(_.plain("Messages sent by the bot in all: {count}", count=stats["sends_total"]))
+    t.say(_.plain("Pictures and files: {folder}", folder=demo.folder))
+
+
+async def play_script(demo: Demo) -> None:
+    """The scripted event: create, sign up, card, plan, publish, convocations, summary."""
+    sophie = demo.client.user(DEMO_STAFF_ID, first_name="Sophie", language_code="fr")
+    codes = await create_event(demo, sophie)
+    users = await sign_up_everyone(demo, codes)
+    await show_profile(demo, users[CANDIDATES[0].first_name])
+    await plan_and_publish(demo, sophie)
+    await convocations(demo, users)
+    await summary(demo)
+
+
+def _fresh_demo_files(data_dir: Path) -> tuple[Path, Path]:
+    """Delete the previous run's database and pictures: each demo starts from nothing."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = data_dir / DEMO_DATABASE
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    folder = data_dir / DEMO_FOLDER
+    folder.mkdir(exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    return database, folder
 
 
 async def run_demo(settings: Settings, *, serve: bool = False) -> int:
     _ = Translator.for_language("fr")
     for noisy in ("telegram", "apscheduler", "httpx", "tornado", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    staff_ids = settings.staff_ids or [DEMO_STAFF_ID]
+    database, folder = _fresh_demo_files(settings.data_dir)
+    staff_ids = [*settings.staff_ids, DEMO_STAFF_ID]
+    started = time.monotonic()
     async with SandboxServer() as server:
-        demo_settings = settings.model_copy(update={"api_url": server.url, "staff_ids": staff_ids})
+        demo_settings = settings.model_copy(
+            update={
+                "api_url": server.url,
+                "staff_ids": staff_ids,
+                "database_url": f"sqlite+aiosqlite:///{database.as_posix()}",
+                # The bot's other files (e.g. the outbox journals) stay with the demo's, apart
+                # from the real bot's: a demo convocation must never pass for a real one.
+                "data_dir": folder,
+            }
+        )
+        print(_.plain("Offline demo: local Bot API on {url}", url=server.url))
         print(
             _.plain(
-                "Offline demo: local Bot API on {url}, database {database}",
-                url=server.url,
-                database=demo_settings.resolved_database_url,
+                "Demo database: {database} (deleted at each start; the bot's own database, "
+                "{normal}, is not touched).",
+                database=database,
+                normal=settings.resolved_database_url.rpartition(":///")[2]
+                or settings.resolved_database_url,
             )
         )
-        async with (
-            running_bot(demo_settings, token=DEMO_TOKEN),
-            SandboxClient(server.url, DEMO_TOKEN) as client,
-        ):
-            transcript = Transcript()
-            await play_script(client, transcript, _)
-            print("\n" + _.plain("Demo finished. Set PASSERELLE_TOKEN to run on Telegram."))
+        print(
+            _.plain(
+                "Simulated users: Sophie (staff), 4 candidates and 4 employers. "
+                "👤 = what a person does, 🤖 = what the bot answers."
+            )
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            with warnings.catch_warnings():
+                # PTB's advice on conversation settings is for developers, not for this reader.
+                warnings.simplefilter("ignore", PTBUserWarning)
+                await stack.enter_async_context(running_bot(demo_settings, token=DEMO_TOKEN))
+            client = await stack.enter_async_context(SandboxClient(server.url, DEMO_TOKEN))
+            demo = Demo(
+                client=client,
+                transcript=Transcript(picture=_.plain("(picture)")),
+                _=_,
+                folder=folder,
+                database=database,
+                programmes=list(settings.programmes) or ["Autre"],
+            )
+            # The bot's own INFO lines ("Event 1 created…") would cut the transcript.
+            bot_logger = logging.getLogger("bot")
+            level = bot_logger.level
+            bot_logger.setLevel(logging.WARNING)
+            try:
+                await play_script(demo)
+            finally:
+                bot_logger.setLevel(level)
+            print(
+                "\n"
+                + _.plain("Demo finished in {seconds:.0f} s.", seconds=time.monotonic() - started)
+                + " "
+                + _.plain("Set PASSERELLE_TOKEN to run on Telegram.")
+            )
             if serve:
                 print(_.plain("The bot keeps running on {url}. Ctrl+C to stop.", url=server.url))
                 await _wait_for_signal()

@@ -59,3 +59,12 @@ def test_translator_escapes_values_and_translates() -> None:
     text = _("Hello {name}! Welcome to Passerelle.", name="<b>Zoé</b> & co")
     assert text == "Bonjour &lt;b&gt;Zoé&lt;/b&gt; &amp; co ! Bienvenue sur Passerelle."
     assert _.plain("Candidate") == "Candidat·e"
+
+
+def test_catalogs_keep_no_stale_messages() -> None:
+    used = {message.id for message in catalog_tools.extract() if message.id}  # type: ignore[attr-defined]
+    stale = []
+    for po_path in sorted((LOCALES_DIR / "fr" / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as handle:
+            stale += [(po_path.name, m.id) for m in read_po(handle) if m.id and m.id not in used]
+    assert stale == []
