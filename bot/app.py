@@ -116,7 +116,7 @@ def build_application(
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.zone))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(outbox.tracking_rate_limiter(settings, AIORateLimiter(max_retries=3)))
         .persistence(persistence)
         .post_init(post_init)
         .post_stop(post_stop)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
         default_factory=lambda: ["COI", "Coaching+", "COFA", "RSA", "Autre"]
     )
     log_level: str = "INFO"
+    # Messages per second the outbox may send (Telegram allows ~30; raised for local benches).
+    outbox_rate_per_second: float = Field(default=30, gt=0, le=1000)
 
     @field_validator("staff_ids", mode="before")
     @classmethod
@@ -133,6 +135,7 @@ EXPECTED = {
     "webhook_url": N_("PASSERELLE_TOKEN is required with a webhook"),
     "webhook_port": N_("a port number between 1 and 65535"),
     "conversation_timeout_minutes": N_("a number of minutes between 1 and 1440"),
+    "outbox_rate_per_second": N_("a number of messages per second between 1 and 1000"),
 }
 UNWRITABLE_FOLDER = N_("a writable folder ({folder} cannot be used)")
 

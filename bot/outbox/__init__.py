@@ -7,38 +7,37 @@ commit. See `bot.outbox.dispatcher` for delivery guarantees.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from telegram import Bot
-from telegram.ext import Application
+from telegram.ext import Application, BaseRateLimiter
 from telegram.request import HTTPXRequest
 
+from bot.config import Settings
 from bot.context import services
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.journal import FILE_NAME as JOURNAL_FILE
 from bot.outbox.journal import SentJournal
 from bot.outbox.store import cancel_pending, enqueue
+from bot.outbox.tracker import FILE_NAME as TOPS_FILE
+from bot.outbox.tracker import ChatTops, TrackingLimiter
 
-__all__ = ["cancel_pending", "dispatcher_of", "enqueue", "register", "wake"]
+__all__ = [
+    "cancel_pending",
+    "dispatcher_of",
+    "enqueue",
+    "register",
+    "tracking_rate_limiter",
+    "wake",
+]
 
 log = logging.getLogger(__name__)
 
 DISPATCHER_KEY = "outbox_dispatcher"
-RATE_VARIABLE = "PASSERELLE_OUTBOX_RATE"
-DEFAULT_RATE = 30.0
+TOPS_KEY = "outbox_chat_tops"
 CONCURRENCY = 8
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-
-
-def outbox_rate() -> float:
-    """Messages per second Telegram allows this bot (raised for the local benchmark)."""
-    try:
-        return max(float(os.environ.get(RATE_VARIABLE, DEFAULT_RATE)), 0.1)
-    except ValueError:
-        log.warning("%s is not a number; using %s", RATE_VARIABLE, DEFAULT_RATE)
-        return DEFAULT_RATE
 
 
 def dispatcher_of(application: AnyApplication) -> Dispatcher | None:
@@ -63,12 +62,15 @@ async def start_dispatcher(application: AnyApplication) -> None:
         request=HTTPXRequest(connection_pool_size=CONCURRENCY, pool_timeout=5.0),
     )
     await bot.initialize()
+    tops: ChatTops = app.extras.get(TOPS_KEY) or ChatTops()
+    tops.open()
     dispatcher = Dispatcher(
         app.database,
         bot,
-        rate=outbox_rate(),
+        rate=app.settings.outbox_rate_per_second,
         concurrency=CONCURRENCY,
         journal=SentJournal(app.settings.data_dir / JOURNAL_FILE),
+        tops=tops,
     )
     await dispatcher.start()
     app.extras[DISPATCHER_KEY] = dispatcher
@@ -81,9 +83,22 @@ async def stop_dispatcher(application: AnyApplication) -> None:
     if dispatcher is not None:
         await dispatcher.stop()
         await dispatcher.bot.shutdown()
+        dispatcher.tops.close()
+
+
+def tracking_rate_limiter(settings: Settings, inner: BaseRateLimiter[Any]) -> TrackingLimiter:
+    """The application's rate limiter, wrapped to note the id of every message the bot sends.
+
+    The crash-time probe needs that high-water mark per chat (see `tracker.py`); the rate
+    limiter is the one public PTB hook every Bot API answer passes through.
+    """
+    return TrackingLimiter(inner, ChatTops(settings.data_dir / TOPS_FILE))
 
 
 def register(application: AnyApplication) -> None:
     extras = services(application).extras
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, TrackingLimiter):
+        extras[TOPS_KEY] = limiter.tops
     extras.setdefault("post_init_hooks", []).append(start_dispatcher)
     extras.setdefault("post_stop_hooks", []).append(stop_dispatcher)

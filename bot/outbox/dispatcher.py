@@ -7,29 +7,47 @@ writer coroutine in batches (group commit).
 
 The crash window. Between Telegram accepting a message and our commit of `sent` there is a
 gap; a `kill -9` inside it leaves the row `sending` although the person has the message.
-Two things keep that window as small as it can be:
+Three things close it:
 
-* the instant Telegram answers, before anything else runs, the worker appends
-  "row id, message id" to `outbox-sent.journal` with a synchronous `os.write` (it survives
-  `kill -9`; see `journal.py`). At start, the journal is replayed into the table first;
-* every row still `sending` after that is sent again (**at-least-once**).
+* the journal (`outbox-sent.journal`, synchronous `os.write`, survives `kill -9`; see
+  `journal.py`) gets "row id -" just before a request goes out and "row id, message id" the
+  instant Telegram answers. At start it is replayed first: answered rows are `sent`; rows
+  `sending` with no "started" line were only claimed (they sat in the queue) and go back to
+  `pending`. Only requests that were out, unanswered, when the process died are left;
+* those are **probed** (`probe.py`). A private chat's message ids are sequential and shared
+  by both sides, and editing a message with exactly its current content answers "message is
+  not modified" (a missing id: "message to edit not found"; a user's message: "message can't
+  be edited"). When a row is claimed its payload gets `probe_floor`, the highest message id
+  known in its chat: the outbox's own (`telegram_message_id`) and every message the
+  handlers sent (`tracker.py` reads them off the application bot's answers and keeps them in
+  `outbox-chat-tops.journal`). At start, ids floor+1 … floor+30 are edited with the row's
+  exact text, parse mode and buttons (`editMessageCaption` for a file), stopping after 3
+  missing ids in a row: "not modified" at id k ⇒ delivered as k, recorded `sent`, not
+  resent; nothing found ⇒ sent again. Probes are paced like sends and honour 429s;
+* a clean stop (`post_stop`) lets in-flight requests finish and releases the rest.
 
-So a row claimed but not yet handed over is sent exactly once, a row accepted and journaled
-is never resent, and only a request whose answer was still on its way back when the process
-died can arrive twice (about rate × round-trip: 0–4 in `bench/delivery.py`, against 41
-without the journal). Telegram has no idempotency key and no way to ask whether message X
-arrived, so that last gap cannot be closed from our side; not resending `sending` rows
-(at-most-once) would lose as many messages instead, and a lost convocation or reminder is
-worse than a repeated one. A clean stop (`post_stop`) lets in-flight requests finish and
-releases the rest, so a normal restart duplicates nothing.
+Why a probe changes nothing: it only ever sends a message's own content to it, and every
+bot message above the floor is either this row's or one the floor would have counted. If
+the tracker saw a bot message in that chat after the row was claimed (a handler answered
+meanwhile), that message may sit between the floor and the row's, so the row is not probed
+but sent again. Rows that cannot be told apart (a file with neither caption nor buttons;
+rows claimed before this version, without a floor) and probes that fail (network, 5xx) are
+sent again too: the fallback is at-least-once, never a loss.
 
-Limits: the global pace comes from `PASSERELLE_OUTBOX_RATE` (messages per second, default
-30, Telegram's limit), spent at 95 %; each chat gets at most one message per ~1 s; a 429
-pauses everything for its `retry_after`. 5xx and network errors are retried with
-exponential backoff (`send_after` pushed later) and give up after `MAX_ATTEMPTS` as
-`failed`; 403 ("blocked") or "chat not found" make the row `unreachable` and mark the
-person, with no retry. A reminder whose registration was withdrawn or whose event was
-cancelled is refused when claimed.
+The one case left: a bot message the tracker cannot know of above the floor — one sent by
+another program with the same token, one sent by a handler whose answer was itself lost in
+the same crash, or a handler message older than the tracker file (the first deployment) —
+would be edited by a probe into the row's content (logged as an error); and an earlier
+message with identical text and buttons above the floor would be taken for the row. Both
+need an ambiguous row, i.e. a `kill -9` with that chat's request on the wire.
+
+Limits: the global pace comes from `PASSERELLE_OUTBOX_RATE_PER_SECOND`
+(`Settings.outbox_rate_per_second`, default 30, Telegram's limit), spent at 95 %; each
+chat gets at most one message per ~1 s; a 429 pauses everything for its `retry_after`.
+5xx and network errors are retried with exponential backoff (`send_after` pushed later)
+and give up after `MAX_ATTEMPTS` as `failed`; 403 ("blocked") or "chat not found" make
+the row `unreachable` and mark the person, with no retry. A reminder whose registration
+was withdrawn or whose event was cancelled is refused when claimed.
 """
 
 from __future__ import annotations
@@ -54,8 +72,10 @@ from bot.db.session import Database
 from bot.outbox import store
 from bot.outbox.compose import decode
 from bot.outbox.journal import SentJournal
-from bot.outbox.pacing import ChatSpacing, RatePacer
+from bot.outbox.pacing import ChatSpacing, RatePacer, retry_seconds
+from bot.outbox.probe import ProbeFailed, locate, probeable
 from bot.outbox.store import Claimed
+from bot.outbox.tracker import ChatTops
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +109,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
-def retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the type becomes a timedelta
-        warnings.simplefilter("ignore")
-        value: Any = error.retry_after
-    return float(value.total_seconds() if isinstance(value, timedelta) else value)
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -105,10 +118,12 @@ class Dispatcher:
         rate: float = 30.0,
         concurrency: int = 8,
         journal: SentJournal | None = None,
+        tops: ChatTops | None = None,
     ) -> None:
         self.database = database
         self.bot = bot
         self.journal = journal
+        self.tops = tops if tops is not None else ChatTops()
         self.concurrency = concurrency
         self.pacer = RatePacer(rate)
         self.chats = ChatSpacing()
@@ -118,6 +133,7 @@ class Dispatcher:
         self._nudge = asyncio.Event()
         self._stopping = asyncio.Event()
         self._unstarted: list[int] = []
+        self._in_flight: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._claimer: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -126,15 +142,19 @@ class Dispatcher:
 
     async def start(self) -> None:
         accepted = self.journal.open() if self.journal is not None else []
+        started = self.journal.started if self.journal is not None else set()
         async with self.database.session() as session:
             await store.mark_sent_if_unrecorded(session, accepted)
-            recovered = await store.recover(session)
-        if self.journal is not None:
-            self.journal.clear()
+            left = await store.in_flight(session)
+            queued = [row.id for row in left if row.id not in started]
+            await store.recover(session, queued)  # never handed to Telegram: send them
         if accepted:
             log.info("Outbox: %s send(s) recorded from the journal", len(accepted))
-        if recovered:
-            log.warning("Outbox: %s message(s) left in flight by a crash will be resent", recovered)
+        ambiguous = [row for row in left if row.id in started]
+        if ambiguous:
+            await self._settle_in_flight(ambiguous)
+        if self.journal is not None:
+            self.journal.clear()
         self._writer = asyncio.create_task(self._write_results(), name="outbox-writer")
         self._tasks = [
             asyncio.create_task(self._work(), name=f"outbox-worker-{index}")
@@ -144,6 +164,39 @@ class Dispatcher:
 
     def wake(self) -> None:
         self._nudge.set()
+
+    async def _settle_in_flight(self, rows: list[Claimed]) -> None:
+        """Rows a crash left `sending` with no journal entry: probe, then record or resend."""
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def settle(row: Claimed) -> tuple[Claimed, int | None]:
+            floor = row.payload.get("probe_floor")
+            if not probeable(row) or self.tops.get(row.chat_id) > int(floor or 0):
+                return row, None  # cannot be told apart safely: send again
+            async with semaphore:
+                try:
+                    markup = _markup(row.payload.get("buttons"))
+                    found = await locate(self.bot, row, self.pacer, markup)
+                except ProbeFailed as error:
+                    log.warning("Outbox: could not probe %s (%s); sending again", row.key, error)
+                    return row, None
+            return row, found
+
+        results = await asyncio.gather(*(settle(row) for row in rows))
+        found = [(row.id, message_id) for row, message_id in results if message_id is not None]
+        resend = [row.id for row, message_id in results if message_id is None]
+        for row, message_id in results:
+            if message_id is not None:
+                self.tops.note(row.chat_id, message_id, durable=False)
+        async with self.database.session() as session:
+            await store.mark_sent(session, found)
+            await store.recover(session, resend)
+        log.warning(
+            "Outbox: %s message(s) left in flight by a crash: %s found delivered, %s sent again",
+            len(rows),
+            len(found),
+            len(resend),
+        )
 
     async def stop(self) -> None:
         """Finish what is in flight, release what is not, commit everything, then return."""
@@ -190,7 +243,9 @@ class Dispatcher:
             return IDLE_POLL_SECONDS
         busy = self.chats.busy()
         async with self.database.session() as session:
-            rows = await store.claim_due(session, limit=room, busy_chats=busy)
+            rows = await store.claim_due(
+                session, limit=room, busy_chats=busy, known_top=self.tops.get
+            )
             upcoming = None if rows else await store.next_due(session, busy)
         for row in rows:
             self.chats.take(row.chat_id)
@@ -219,7 +274,11 @@ class Dispatcher:
                 self.chats.done(row.chat_id)
                 continue
             self.chats.started(row.chat_id)
+            self._in_flight.add(row.id)
+            if self.journal is not None:
+                self.journal.record_start(row.id)  # synchronous: see journal.py
             outcome = await self._send(row)
+            self._in_flight.discard(row.id)  # no await until the result is queued
             self._results.put_nowait(outcome)
             self.chats.done(row.chat_id)
             self._nudge.set()
@@ -267,6 +326,7 @@ class Dispatcher:
             return self._retry_or_give_up(row, error)
         if self.journal is not None:
             self.journal.record(row.id, message_id)  # synchronous: see journal.py
+        self.tops.note(row.chat_id, message_id, durable=False)  # the table will hold it
         return Sent(row.id, message_id)
 
     def _retry_or_give_up(self, row: Claimed, error: Exception) -> Outcome:
@@ -326,7 +386,7 @@ class Dispatcher:
             finished = len(outcomes) < len(batch)
             await self._record(outcomes)
             if self.journal is not None and self._results.empty():
-                self.journal.clear()  # everything it holds is committed now
+                self.journal.clear(self._in_flight)  # the rest of it is committed now
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         sent = [(o.row_id, o.message_id) for o in outcomes if isinstance(o, Sent)]

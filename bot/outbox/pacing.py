@@ -7,6 +7,11 @@ Sending at a steady 95 % of the allowed rate keeps us clear of 429s (each one co
 from __future__ import annotations
 
 import time
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
 
 SAFETY = 0.95
 CHAT_INTERVAL_SECONDS = 1.05
@@ -67,3 +72,10 @@ class ChatSpacing:
         if not self._free_at:
             return None
         return max(0.0, min(self._free_at.values()) - time.monotonic())
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the type becomes a timedelta
+        warnings.simplefilter("ignore")
+        value: Any = error.retry_after
+    return float(value.total_seconds() if isinstance(value, timedelta) else value)

@@ -7,7 +7,7 @@ no-op (`INSERT … ON CONFLICT DO NOTHING`, on SQLite and PostgreSQL alike).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,9 +40,15 @@ async def enqueue(
     send_after: datetime | None = None,
     batch: str | None = None,
 ) -> bool:
-    """Queue a message (several rows if the text is long); False if `key` is already queued."""
+    """Queue a message (several rows if the text is long); False if `key` is already queued.
+
+    A person registered by staff who has not opened their personal link yet has no Telegram
+    chat (a negative placeholder id): their rows are kept, marked unreachable, so staff see
+    who could not be told rather than the dispatcher failing on them.
+    """
     payloads = compose(text, buttons=buttons, document=document, photo=photo, parse_mode=parse_mode)
     due = send_after or clock.now()
+    status = OutboxStatus.PENDING if chat_id > 0 else OutboxStatus.UNREACHABLE
     for index, payload in enumerate(payloads):
         row: dict[str, Any] = {
             "idempotency_key": key if index == 0 else f"{key}{PART_SEPARATOR}{index + 1}",
@@ -52,7 +58,7 @@ async def enqueue(
             "kind": kind,
             "payload": payload,
             "send_after": due,
-            "status": OutboxStatus.PENDING,
+            "status": status,
             "attempts": 0,
             "batch": batch,
         }
@@ -109,20 +115,65 @@ class Claimed:
     attempts: int
 
 
-async def recover(session: AsyncSession) -> int:
-    """Rows left `sending` by a crash go back to `pending`: see the dispatcher's docstring."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.PENDING)
+def _claimed(row: OutboxMessage, payload: dict[str, Any], attempts: int) -> Claimed:
+    return Claimed(
+        id=row.id,
+        key=row.idempotency_key,
+        chat_id=row.chat_id,
+        person_id=row.person_id,
+        event_id=row.event_id,
+        kind=row.kind,
+        payload=payload,
+        attempts=attempts,
     )
+
+
+async def in_flight(session: AsyncSession) -> list[Claimed]:
+    """Rows left `sending` by a crash (after the journal's replay): see the dispatcher."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING)
+        .order_by(OutboxMessage.id)
+    )
+    return [_claimed(row, dict(row.payload), row.attempts) for row in rows]
+
+
+async def recover(session: AsyncSession, row_ids: Collection[int] | None = None) -> int:
+    """Rows left `sending` (all, or these) go back to `pending`, to be sent again."""
+    statement = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING)
+    if row_ids is not None:
+        if not row_ids:
+            return 0
+        statement = statement.where(OutboxMessage.id.in_(list(row_ids)))
+    result = await session.execute(statement.values(status=OutboxStatus.PENDING))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def chat_floors(session: AsyncSession, chat_ids: Collection[int]) -> dict[int, int]:
+    """The highest Telegram message id the outbox recorded in each of these chats."""
+    if not chat_ids:
+        return {}
+    rows = await session.execute(
+        select(OutboxMessage.chat_id, func.max(OutboxMessage.telegram_message_id))
+        .where(OutboxMessage.chat_id.in_(list(chat_ids)))
+        .where(OutboxMessage.telegram_message_id.is_not(None))
+        .group_by(OutboxMessage.chat_id)
+    )
+    return {int(chat_id): int(top) for chat_id, top in rows if top is not None}
+
+
 async def claim_due(
-    session: AsyncSession, *, limit: int, busy_chats: Collection[int]
+    session: AsyncSession,
+    *,
+    limit: int,
+    busy_chats: Collection[int],
+    known_top: Callable[[int], int] | None = None,
 ) -> list[Claimed]:
-    """Due rows, at most one per chat and none for a busy chat, marked `sending`."""
+    """Due rows, at most one per chat and none for a busy chat, marked `sending`.
+
+    Each claimed row's payload gets `probe_floor`: the highest message id known in its chat
+    (from the outbox and from `known_top`), which the crash-time probe starts above.
+    """
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING)
@@ -147,25 +198,27 @@ async def claim_due(
             .values(status=OutboxStatus.CANCELLED, last_error="refused at send time")
         )
     claimed = [row for row in chosen if row.id not in refused]
-    if claimed:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([row.id for row in claimed]))
-            .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1)
-        )
-    return [
-        Claimed(
-            id=row.id,
-            key=row.idempotency_key,
-            chat_id=row.chat_id,
-            person_id=row.person_id,
-            event_id=row.event_id,
-            kind=row.kind,
-            payload=dict(row.payload),
-            attempts=row.attempts + 1,
-        )
-        for row in claimed
-    ]
+    if not claimed:
+        return []
+    floors = await chat_floors(session, [row.chat_id for row in claimed])
+    result: list[Claimed] = []
+    for row in claimed:
+        floor = max(floors.get(row.chat_id, 0), known_top(row.chat_id) if known_top else 0)
+        payload = {**row.payload, "probe_floor": floor}
+        result.append(_claimed(row, payload, row.attempts + 1))
+    await session.execute(
+        update(OutboxMessage),
+        [
+            {
+                "id": item.id,
+                "status": OutboxStatus.SENDING,
+                "attempts": item.attempts,
+                "payload": item.payload,
+            }
+            for item in result
+        ],
+    )
+    return result
 
 
 async def _refused_at_send_time(session: AsyncSession, rows: Sequence[OutboxMessage]) -> set[int]:

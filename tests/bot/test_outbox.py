@@ -204,3 +204,97 @@ async def test_after_a_crash_journaled_rows_are_not_resent_and_others_are(
         0
     ] == ("k:1", "sent", delivered.message_id)
     assert journal.read_text() == ""
+
+
+async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    """The window the journal cannot close: Telegram accepted the message but the bot died
+    before its answer arrived. The row is `sending`, with no journal entry. At start the
+    dispatcher edits the ids above the row's floor with the row's exact content: "not
+    modified" finds it (not resent, recorded with its id); a row Telegram never got is sent."""
+    alice = await started(client, 1009)
+    welcome = (await alice.received())[-1]
+    await queue(
+        bot_runner,
+        key="p:1",
+        chat_id=1009,
+        kind="notice",
+        text="Convocation <b>probe</b>",
+        buttons=[[("Je confirme", "att:1:yes")]],
+    )
+    delivered = await alice.wait_for(lambda m: m.text == "Convocation probe")
+    await bot_runner.stop()
+    floor = sql.scalar("SELECT json_extract(payload, '$.probe_floor') FROM outbox")
+    assert floor >= welcome.message_id  # the handler's reply is known: the probe stays above
+    database = Database(bot_runner.settings.resolved_database_url)
+    async with database.session() as session:
+        await enqueue(session, key="p:2", chat_id=1009, kind="notice", text="Jamais reçu")
+    await database.dispose()
+    # As if the bot died while both requests were out (their "started" lines are in the
+    # journal): p:1's answer never came back, p:2 never reached Telegram.
+    sql("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
+    sql(
+        "UPDATE outbox SET payload=json_set(payload, '$.probe_floor', ?) "
+        "WHERE idempotency_key='p:2'",
+        delivered.message_id,
+    )
+    journal = bot_runner.settings.data_dir / "outbox-sent.journal"
+    assert journal.read_text() == ""
+    row_ids = [row_id for (row_id,) in sql("SELECT id FROM outbox ORDER BY id")]
+    journal.write_text("".join(f"{row_id} -\n" for row_id in row_ids))
+    probes_before = (await client.stats())["errors"].get("editMessageText:400", 0)
+
+    await bot_runner.start()
+    await alice.wait_for(lambda m: m.text == "Jamais reçu")
+    await settle(1.5)
+    received = await alice.received()
+    assert texts(received, "Convocation") == ["Convocation probe"]
+    assert texts(received, "Jamais reçu") == ["Jamais reçu"]
+    assert all(m.edits == [] for m in received)  # probing changed nothing
+    assert next(m for m in received if m.message_id == delivered.message_id).buttons == [
+        [("Je confirme", "att:1:yes")]
+    ]
+    assert sql("SELECT idempotency_key, status, telegram_message_id FROM outbox ORDER BY id") == [
+        ("p:1", "sent", delivered.message_id),
+        ("p:2", "sent", delivered.message_id + 1),
+    ]
+    # p:1: found at once; p:2: its own floor + 1, 2, 3 missing, then sent.
+    probes = (await client.stats())["errors"].get("editMessageText:400", 0) - probes_before
+    assert probes == 4
+    assert journal.read_text() == ""
+
+
+async def test_probe_is_skipped_when_the_bot_wrote_above_the_floor(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    """A handler reply after the claim could sit between the floor and the message: editing
+    it would change it, so such a row is sent again rather than probed."""
+    alice = await started(client, 1010)
+    await queue(bot_runner, key="s:1", chat_id=1010, kind="notice", text="Sans sonde")
+    delivered = await alice.wait_for(lambda m: m.text == "Sans sonde")
+    await alice.command("start")  # the bot answers directly, above the row's floor
+    reply = await alice.wait_for(lambda m: m.message_id > delivered.message_id)
+    await bot_runner.stop()
+    sql("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
+    row_id = sql.scalar("SELECT id FROM outbox")
+    (bot_runner.settings.data_dir / "outbox-sent.journal").write_text(f"{row_id} -\n")
+    await bot_runner.start()
+    await alice.wait_for(lambda m: m.text == "Sans sonde" and m.message_id > reply.message_id)
+    await settle(1.0)
+    received = await alice.received()
+    assert all(m.edits == [] for m in received)
+    assert len(texts(received, "Sans sonde")) == 2
+
+
+async def test_person_without_telegram_chat_is_kept_unreachable_not_sent(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    """People registered by staff have a placeholder (negative) id until they claim it."""
+    assert await queue(bot_runner, key="ghost", chat_id=-42, kind="notice", text="Pour plus tard")
+    await settle()
+    assert sql("SELECT status, attempts FROM outbox WHERE idempotency_key='ghost'") == [
+        ("unreachable", 0)
+    ]
+    stats = await client.stats()
+    assert stats["sends_total"] == 0
