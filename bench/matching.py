@@ -275,6 +275,48 @@ HEADER = ("| family | instances | our score (mean) | our time s, CPU / wall (max
           "|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
+def _fmt_seeds(results: list[dict[str, Any]]) -> str:
+    lines = ["| family | seed | our score | proven optimal | CPU s | wall s | CP-SAT optimum |",
+             "|---|---|---|---|---|---|---|"]
+    for result in results:
+        for r in result["rows"]:
+            cp = (f"{r['cpsat']:.3f}" + ("" if r.get("cpsat_proven") else " (not proven)")
+                  if "cpsat" in r else "-")
+            lines.append(f"| {result['name']} | {r['seed']} | {r['ours']:.3f} | "
+                         f"{'yes' if r['proven'] else 'no'} | {r['ours_cpu']:.3f} | "
+                         f"{r['ours_s']:.3f} | {cp} |")
+    return "\n".join(lines)
+
+
+GROUPS = [(16, 4, 4), (16, 4, 5), (36, 6, 3), (24, 6, 3), (32, 8, 3), (24, 8, 2)]
+
+
+def groups_table(seeds: list[int]) -> str:
+    """Co-searching groups: repeated meetings against the proven floor (0 when avoidable)."""
+    from matching.groups import repeat_floor
+
+    lines = ["| people, groups × size, rounds | seeds | repeated meetings (max) | floor | "
+             "diversity (mean) | CPU / wall s (max) |", "|---|---|---|---|---|---|"]
+    for n, size, rounds in GROUPS:
+        reps, divs, cpus, walls = [], [], [], []
+        for seed in seeds:
+            data = ex.co_searching(seed=seed, n=n, rounds=rounds)
+            data["event"]["candidates_per_room"] = size
+            data["event"]["sites"][0]["rooms"] = n // size
+            inst = Instance.from_dict(data)
+            start, cpu = time.perf_counter(), time.process_time()
+            plan = solve(inst, seed=seed)
+            cpus.append(time.process_time() - cpu)
+            walls.append(time.perf_counter() - start)
+            assert not check_plan(inst, plan)
+            reps.append(plan.breakdown["repeated_pairs"])
+            divs.append(plan.breakdown["diversity"])
+        floor = repeat_floor([np.full(n // size, size)] * rounds)
+        lines.append(f"| {n}, {n // size} × {size}, {rounds} | {len(seeds)} | {max(reps)} | "
+                     f"{floor} | {np.mean(divs):.3f} | {max(cpus):.2f} / {max(walls):.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run, under a minute")
@@ -289,6 +331,7 @@ def main() -> int:
         return 0
     plan = QUICK if args.quick else {k: v["seeds"] for k, v in FAMILIES.items()}
     print(HEADER)
+    results = []
     for name, seeds in plan.items():
         limit = FAMILIES[name]["cpsat"]
         if args.quick and limit is not None:
@@ -296,7 +339,12 @@ def main() -> int:
         cmd = [sys.executable, __file__, "--family", name, "--seeds",
                ",".join(map(str, seeds)), "--cpsat", str(limit or 0)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        print(_fmt_family(json.loads(out.strip().splitlines()[-1])), flush=True)
+        results.append(json.loads(out.strip().splitlines()[-1]))
+        print(_fmt_family(results[-1]), flush=True)
+    print("\nPer instance, 2 + 2 (one round, one site):\n")
+    print(_fmt_seeds([r for r in results if "2+2" in r["name"]]))
+    print("\nCo-searching groups (no employers):\n")
+    print(groups_table([0, 1] if args.quick else [0, 1, 2, 3, 4]), flush=True)
     return 0
 
 

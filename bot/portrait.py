@@ -253,7 +253,7 @@ def draw_card(card: PortraitCard) -> tuple[Image.Image, CardLayout]:
 def render_card_with_layout(card: PortraitCard) -> tuple[bytes, CardLayout]:
     image, layout = draw_card(card)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True costs 3x the time for 5 % fewer bytes
     return out.getvalue(), layout
 
 

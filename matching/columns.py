@@ -17,13 +17,18 @@ LP feasible from the start.
 
 Optimality certificate. With dual values ``y >= 0`` on the "at most" rows and any ``y`` on
 the equality rows, every integer plan ``x`` satisfies ``value(x) <= y·b + Σ_j rc_j x_j``
-(weak duality, row by row). A plan at least as good as an incumbent of value ``z`` therefore
-only uses columns with ``rc_j >= z - y·b - (n - 1)·max(rc⁺)``. The integer program restricted
-to those columns (a few dozen to a few hundred) is solved by HiGHS; its optimum is the
-optimum over all columns. The bound ``y·b`` is recomputed here from the duals, so the proof
-does not rest on the LP solver's reported objective. The same restricted set holds every
-optimal plan, so the second (fairness) stage, which keeps the optimal total and raises the
-worst-off candidate, is exact as well.
+(weak duality, row by row), and ``rc_j <= 0`` once the pricing finds nothing (up to a
+tolerance folded into the bound). So a plan of value at least ``y·b - δ`` only uses columns
+with ``rc_j >= -δ``. Starting from a small δ (the LP plan's own gap when it is integral), an
+exhaustive depth-first exact cover over those few columns (tried by decreasing reduced
+cost, a branch cut as soon as ``y·b + Σ rc`` falls below the best plan found) lists the
+best plans; if there is none, δ grows fourfold. The plans found are optimal over *all*
+columns. The bound ``y·b`` is recomputed here from the duals, so the proof does not rest on
+the LP solver's reported objective. All optimal plans are listed (up to a thousand), and
+the one whose worst-off candidate scores highest is kept (lexicographic fairness). If the
+listing grows too large, HiGHS solves the integer program on the same columns instead.
+Tests compare the optimum with the seat-based model of :mod:`matching.exact` and with a
+brute force over employer pairings.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ MAX_KEPT = 20_000  # columns left after reduced-cost filtering for the integer p
 MAX_FAIRNESS_COLUMNS = 5_000
 _MAX_ITERATIONS = 300
 _RC_TOL = 1e-9
+_NODE_LIMIT = 200_000
+_MAX_TIES = 1_000
+_FIRST_GAP = 0.002  # first guess of the relative gap between the LP bound and the optimum
 _FILTER_TOL = 1e-7
 
 
@@ -215,43 +223,125 @@ def solve_columns(
     art_rc = -big - mu
     max_pos = max(0.0, *(float(rc.max()) for rc in reduced), float(art_rc.max()))
     bound = float(pi.sum() + mu.sum() + rho @ rooms) + n_adm * max_pos
-    # Incumbent: the LP solution when integral, else the integer program on the LP's columns.
+    # Search for plans of value >= bound - delta. Those use only columns with
+    # rc >= -delta - slack; an exhaustive search among them finds the optimum if one exists
+    # there, otherwise delta doubles. delta starts at the gap of the LP plan when integral.
     x_lp = lp.x
     n_gen = len(cols.keys)
+    slack = (n_adm - 1) * max_pos + _FILTER_TOL * max(1.0, abs(bound))
     if np.all(np.minimum(np.abs(x_lp), np.abs(1 - x_lp)) < 1e-7) and x_lp[n_gen:].max() < 0.5:
-        chosen = [cols.keys[j] for j in np.flatnonzero(x_lp[:n_gen] > 0.5)]
+        lp_plan = [cols.keys[j] for j in np.flatnonzero(x_lp[:n_gen] > 0.5)]
+        delta = max(bound - _total(sites, lp_plan), 0.0)
     else:
-        chosen = _integer(cols, cols.keys, rooms, deadline)
-        if chosen is None:
+        delta = _FIRST_GAP * max(1.0, abs(bound))
+    while True:
+        if time.perf_counter() > deadline or delta > 2 * big:
             return None
-    incumbent = _total(sites, chosen)
-    threshold = incumbent - bound - (n_adm - 1) * max_pos - _FILTER_TOL * max(1.0, abs(bound))
-    kept: list[tuple[int, int, int]] = []
-    for k, rc in enumerate(reduced):
-        ps, qs = np.nonzero(rc >= threshold)
-        kept.extend((k, int(p), int(q)) for p, q in zip(ps.tolist(), qs.tolist(), strict=True))
-    if len(kept) > MAX_KEPT:
-        return None
-    # Artificial columns pass the filter only when their rc is high: then the instance is
-    # infeasible for real columns alone and the caller falls back.
-    if (art_rc >= threshold).any():
-        return None
+        kept = [(k, int(p), int(q)) for k, rc in enumerate(reduced)
+                for p, q in zip(*np.nonzero(rc >= -delta - slack), strict=True)]
+        if len(kept) > MAX_KEPT:
+            return None
+        floor = bound - delta - slack
+        rc_of = {key: float(reduced[key[0]][key[1], key[2]]) for key in kept}
+        found = _enumerate(sites, kept, rc_of, rooms, n_e, n_adm, bound + slack, floor)
+        if found is not None:
+            plans, _best = found
+            if plans:
+                chosen = (max(plans, key=lambda plan: _worst_off(sites, plan)) if fairness
+                          else plans[0])
+                break
+        else:  # too many near-optimal covers to list: the integer program decides
+            better = _integer(cols, kept, rooms, deadline)
+            if better is not None and _total(sites, better) >= floor:
+                chosen = better
+                remaining = deadline - time.perf_counter()
+                if fairness and len(kept) <= MAX_FAIRNESS_COLUMNS and remaining > 0.02:
+                    fair = _raise_worst_off(cols, kept, rooms, adm_pos, _total(sites, better),
+                                            remaining)
+                    chosen = fair if fair is not None else chosen
+                break
+        delta *= 4
     proven = True
-    if bound - incumbent > _FILTER_TOL * max(1.0, abs(bound)):
-        better = _integer(cols, kept, rooms, deadline)
-        if better is None:
-            proven = False
-        elif _total(sites, better) > incumbent:
-            chosen, incumbent = better, _total(sites, better)
-    remaining = deadline - time.perf_counter()
-    if fairness and proven and len(kept) <= MAX_FAIRNESS_COLUMNS and remaining > 0.02 \
-            and n_adm > 1:
-        fair = _raise_worst_off(cols, kept, rooms, adm_pos, incumbent, remaining)
-        if fair is not None:
-            chosen = fair
     rounds: Rounds = [[RoomState(sites[k].site, list(sites[k].groups[p]), list(sites[k].sets[q]))
                        for k, p, q in chosen]]
     return ColumnResult(rounds, proven, _total(sites, chosen), bound, n_gen, len(kept))
+
+
+def _worst_off(sites: list[_Site], plan: list[tuple[int, int, int]]) -> float:
+    """Lowest candidate score of a one-round plan."""
+    return min(float(sites[k].per_cand[p, list(sites[k].sets[q])].min()) for k, p, q in plan)
+
+
+def _enumerate(
+    sites: list[_Site], kept: list[tuple[int, int, int]], rc_of: dict[tuple[int, int, int], float],
+    rooms: np.ndarray, n_e: int, n_adm: int, bound: float, incumbent: float,
+) -> tuple[list[list[tuple[int, int, int]]], float] | None:
+    """All best plans made of ``kept`` columns, by depth-first exact cover, or None.
+
+    A plan's value is at most ``bound + Σ rc`` of its columns (reduced costs are <= 0 up to
+    the slack folded into ``bound``), so a branch stops as soon as that drops below the best
+    value found; columns are tried by decreasing reduced cost. None when the search exceeds
+    ``_NODE_LIMIT`` nodes or ``_MAX_TIES`` optimal plans; no plan when none reaches
+    ``incumbent``.
+    """
+    by_cand: list[list[tuple[int, int, int]]] = [[] for _ in range(n_adm)]
+    for key in kept:
+        for r in sites[key[0]].rows[key[2]]:
+            by_cand[r].append(key)
+    for options in by_cand:
+        options.sort(key=lambda key: -rc_of[key])
+    order = sorted(range(n_adm), key=lambda r: len(by_cand[r]))
+    covered = [False] * n_adm
+    used = [False] * n_e
+    in_site = [0] * len(rooms)
+    chosen: list[tuple[int, int, int]] = []
+    plans: list[list[tuple[int, int, int]]] = []
+    tol = 1e-9 * max(1.0, abs(bound))
+    state = {"best": incumbent - tol, "nodes": 0}
+
+    def dfs(depth: int, rc_sum: float, value: float) -> bool:
+        state["nodes"] += 1
+        if state["nodes"] > _NODE_LIMIT:
+            return False
+        while depth < n_adm and covered[order[depth]]:
+            depth += 1
+        if depth == n_adm:
+            if value > state["best"] + tol:
+                state["best"] = value - tol
+                plans.clear()
+            if value >= state["best"] - tol:
+                plans.append(list(chosen))
+            return len(plans) <= _MAX_TIES
+        for key in by_cand[order[depth]]:
+            rc = rc_of[key]
+            if bound + rc_sum + rc < state["best"] - tol:
+                break
+            k, p, q = key
+            site = sites[k]
+            members, group = site.rows[q], site.groups[p]
+            if in_site[k] >= rooms[k] or any(covered[r] for r in members) \
+                    or any(used[e] for e in group):
+                continue
+            for r in members:
+                covered[r] = True
+            for e in group:
+                used[e] = True
+            in_site[k] += 1
+            chosen.append(key)
+            ok = dfs(depth + 1, rc_sum + rc, value + float(site.value[p, q]))
+            chosen.pop()
+            in_site[k] -= 1
+            for r in members:
+                covered[r] = False
+            for e in group:
+                used[e] = False
+            if not ok:
+                return False
+        return True
+
+    if not dfs(0, 0.0, 0.0):
+        return None
+    return plans, (_total(sites, plans[0]) if plans else -np.inf)
 
 
 def _total(sites: list[_Site], chosen: list[tuple[int, int, int]]) -> float:

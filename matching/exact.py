@@ -105,13 +105,16 @@ class _Builder:
 
 
 def solve_exact(
-    problem: Problem, time_limit: float = 10.0, fairness: bool = True
+    problem: Problem, time_limit: float = 10.0, fairness: bool = True, columns: bool = True
 ) -> ExactResult | None:
-    """Optimal plan for small instances, or None (unsupported, too big, infeasible, timeout)."""
+    """Optimal plan for small instances, or None (unsupported, too big, infeasible, timeout).
+
+    ``columns=False`` skips the room-based model (tests compare the two models).
+    """
     if problem.k_e not in (1, 2):
         return None
     start = time.perf_counter()
-    by_columns = solve_columns(problem, time_limit, fairness)
+    by_columns = solve_columns(problem, time_limit, fairness) if columns else None
     if by_columns is not None and by_columns.proven_optimal:
         return ExactResult(by_columns.rounds, True, by_columns.objective)
     time_limit = max(time_limit - (time.perf_counter() - start), 0.05)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from itertools import combinations
 
+import numpy as np
+
 from matching import Instance, check_plan, solve
 from matching import examples as ex
 
@@ -60,7 +62,9 @@ def test_co_searching_groups_meet_new_people_each_round() -> None:
             pairs.update(frozenset(p) for p in combinations(room.candidates, 2))
     assert max(pairs.values()) == 1
     assert plan.breakdown["repeated_pairs"] == 0
-    assert plan.score == plan.breakdown["diversity"] > 0
+    # the breakdown is rounded to 6 decimals, the score is not
+    assert abs(plan.score - plan.breakdown["diversity"]) < 1e-6
+    assert plan.score > 0
 
 
 def test_co_searching_keeps_repeats_to_the_minimum_when_unavoidable() -> None:
@@ -69,6 +73,49 @@ def test_co_searching_keeps_repeats_to_the_minimum_when_unavoidable() -> None:
     _inst, plan = _solve(ex.co_searching(seed=5, n=24, rounds=2))
     assert [len(r.candidates) for r in plan.rounds[0].rooms] == [8, 8, 8]
     assert plan.breakdown["repeated_pairs"] == 21
+
+
+def _repeats(plan) -> int:
+    pairs: Counter[frozenset[str]] = Counter()
+    for rp in plan.rounds:
+        for room in rp.rooms:
+            pairs.update(frozenset(p) for p in combinations(room.candidates, 2))
+    return sum(m - 1 for m in pairs.values())
+
+
+def _groups(n: int, size: int, rounds: int, seed: int) -> dict:
+    data = ex.co_searching(seed=seed, n=n, rounds=rounds)
+    data["event"]["candidates_per_room"] = size
+    data["event"]["sites"][0]["rooms"] = n // size
+    return data
+
+
+def test_co_searching_16_people_in_4_groups_of_4_never_meet_twice() -> None:
+    # 5 rounds is the whole affine plane of order 4: every pair meets exactly once.
+    for rounds, seeds in ((4, (0, 1, 2)), (5, (0, 1, 2))):
+        for seed in seeds:
+            _inst, plan = _solve(_groups(16, 4, rounds, seed), seed=seed)
+            assert all(len(r.candidates) == 4 for rp in plan.rounds for r in rp.rooms)
+            assert _repeats(plan) == 0 == plan.breakdown["repeated_pairs"], (rounds, seed)
+            assert plan.breakdown["diversity"] > 0
+
+
+def test_co_searching_36_people_in_6_groups_of_6_never_meet_twice() -> None:
+    _inst, plan = _solve(_groups(36, 6, 3, 1), seed=1)
+    assert plan.breakdown["repeated_pairs"] == 0
+
+
+def test_co_searching_reaches_the_floor_when_repeats_are_unavoidable() -> None:
+    # 4 groups of 6 (or 8): a group of round 2 takes its 6 people from only 4 groups of
+    # round 1, so at least 2 pairs (4 for 8 people) meet again per group and pair of rounds;
+    # over 3 rounds that is at least 2/3 of 3 * 4 * 2 = 16 repeats (32 for groups of 8).
+    from matching.groups import repeat_floor
+
+    for n, size, floor in ((24, 6, 16), (32, 8, 32)):
+        sizes = [np.full(4, size)] * 3
+        assert repeat_floor(sizes) == floor
+        _inst, plan = _solve(_groups(n, size, 3, 0))
+        assert plan.breakdown["repeated_pairs"] == floor, (n, size)
 
 
 def test_co_searching_is_more_diverse_than_a_naive_split() -> None:

@@ -113,3 +113,47 @@ def test_pairs_are_mixed_in_sectors_in_computed_mode() -> None:
     same = sum(sectors[a] == sectors[b] for r in plan.rounds[0].rooms
                for a, b in combinations(r.employers, 2))
     assert same <= 1
+
+
+def _problem(data: dict):
+    from matching.admission import admit
+    from matching.affinity import build_tables
+    from matching.problem import Problem
+
+    inst = Instance.from_dict(data)
+    tables = build_tables(inst)
+    adm = admit(inst, tables, 0)
+    return Problem(inst, tables, adm.admitted, adm.min_meetings)
+
+
+def test_room_model_matches_the_seat_model_on_random_2_plus_2() -> None:
+    """Certificate check: the column-generation optimum equals the seat-based MILP's."""
+    from matching.columns import solve_columns
+    from matching.exact import solve_exact
+
+    cases = [(8, s, True) for s in range(10)] + [(16, s, True) for s in range(6)]
+    cases += [(8, s, False) for s in range(4)]  # computed affinities, with the employer mix
+    for size, seed, explicit in cases:
+        problem = _problem(ex.ose_ton_projet(seed=seed, size=size, explicit=explicit))
+        fast = solve_columns(problem, fairness=False)
+        seat = solve_exact(problem, fairness=False, columns=False)
+        assert fast is not None and seat is not None
+        assert fast.proven_optimal and seat.proven_optimal
+        assert abs(fast.objective - seat.objective) < 1e-6, (size, seed, explicit)
+        assert fast.objective <= fast.bound + 1e-6
+        assert abs(problem.objective(fast.rounds) - fast.objective
+                   - problem.coverage_bonus * problem.n_c) < 1e-6
+
+
+def test_ose_ton_projet_16x16_is_proven_optimal_under_0_2_s_cpu() -> None:
+    import time
+
+    solve(Instance.from_dict(ex.ose_ton_projet(seed=99, size=8)))  # lazy imports
+    for seed in range(5):
+        inst = Instance.from_dict(ex.ose_ton_projet(seed=seed, size=16))
+        cpu = time.process_time()
+        plan = solve(inst)
+        cpu = time.process_time() - cpu
+        assert plan.breakdown["proven_optimal"] is True
+        assert check_plan(inst, plan) == []
+        assert cpu < 0.2, (seed, cpu)
