@@ -22,7 +22,7 @@ from tests.conftest import BotRunner, Sql
 
 def every_cell(sql: Sql) -> list[tuple[str, str, object]]:
     """(table, column, value) for every cell of every table of the database."""
-    with sqlite3.connect(sql.path) as connection:
+    with sqlite3.connect(sql.path, timeout=30) as connection:
         tables = [
             row[0]
             for row in connection.execute(
