@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot import outbox
 from bot.context import services, translator_for
-from bot.handlers.common import Context, reply, staff_only
+from bot.handlers.common import Context, reply, staff_only, user_conversation
 from bot.i18n import N_, Translator
 from bot.keyboards import button, column, unpack
 from bot.services import broadcast as service
@@ -357,7 +357,7 @@ async def stop_watchers(application: AnyApplication) -> None:
 
 def register(application: AnyApplication) -> None:
     staff_text = filters.TEXT & ~filters.COMMAND
-    conversation = ConversationHandler(
+    conversation = user_conversation(
         entry_points=[CommandHandler("broadcast", start)],
         states={
             AUDIENCE: [CallbackQueryHandler(on_audience, pattern=rf"^{PREFIX}:(aud|ev|site):")],
@@ -371,7 +371,6 @@ def register(application: AnyApplication) -> None:
             CallbackQueryHandler(stop, pattern=rf"^{PREFIX}:stop$"),
         ],
         name="broadcast",
-        persistent=True,
         conversation_timeout=services(application).settings.conversation_timeout_minutes * 60,
     )
     application.add_handler(conversation)

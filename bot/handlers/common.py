@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.context import services, translator_for
 from bot.i18n import language_for
@@ -63,3 +65,14 @@ def staff_only(handler: H) -> H:
         return await handler(update, context)
 
     return guarded  # type: ignore[return-value]
+
+
+def user_conversation(**options: Any) -> ConversationHandler[Any]:
+    """A persistent ConversationHandler tracked per user, as all of ours are.
+
+    Buttons count on whichever message they are pressed (old ones are recognised by their own
+    data), so PTB's warning about `per_message=False` is expected here and silenced once.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
+        return ConversationHandler(persistent=True, **options)

@@ -17,7 +17,6 @@ This module wires the handlers; they live in:
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 from typing import Any
 
@@ -31,9 +30,9 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import services
+from bot.handlers.common import user_conversation
 from bot.handlers.event_common import CREATION, EDITING, MANAGE, NEW, TEXT, not_text
 from bot.handlers.event_creation_basics import (
     on_duration,
@@ -180,7 +179,7 @@ def creation_conversation(timeout_minutes: int) -> ConversationHandler[Any]:
         FIX: [typed_or_buttons, _pressed("fixit", on_fix_section)],
         ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)],
     }
-    return ConversationHandler(
+    return user_conversation(
         entry_points=[
             CommandHandler("evenement", new_event),
             CallbackQueryHandler(new_event, pattern=rf"^{MANAGE}:new$"),
@@ -192,14 +191,13 @@ def creation_conversation(timeout_minutes: int) -> ConversationHandler[Any]:
             MessageHandler(~filters.TEXT & ~filters.COMMAND, not_text),
         ],
         name=CREATION,
-        persistent=True,
         allow_reentry=True,
         conversation_timeout=timedelta(minutes=timeout_minutes),
     )
 
 
 def edit_conversation(timeout_minutes: int) -> ConversationHandler[Any]:
-    return ConversationHandler(
+    return user_conversation(
         entry_points=[CallbackQueryHandler(on_edit_field, pattern=rf"^{MANAGE}:field:")],
         states={EDIT_VALUE: [MessageHandler(TEXT, on_edit_value)]},
         fallbacks=[
@@ -207,7 +205,6 @@ def edit_conversation(timeout_minutes: int) -> ConversationHandler[Any]:
             MessageHandler(~filters.TEXT & ~filters.COMMAND, not_text),
         ],
         name=EDITING,
-        persistent=True,
         allow_reentry=True,
         conversation_timeout=timedelta(minutes=timeout_minutes),
     )
@@ -215,11 +212,8 @@ def edit_conversation(timeout_minutes: int) -> ConversationHandler[Any]:
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     timeout = services(application).settings.conversation_timeout_minutes
-    with warnings.catch_warnings():
-        # Our conversations are per user on purpose: a button pressed on any message counts.
-        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-        application.add_handler(creation_conversation(timeout))
-        application.add_handler(edit_conversation(timeout))
+    application.add_handler(creation_conversation(timeout))
+    application.add_handler(edit_conversation(timeout))
     application.add_handler(CommandHandler("evenements", list_command))
     application.add_handler(CallbackQueryHandler(old_creation_button, pattern=rf"^{NEW}:"))
     application.add_handler(CallbackQueryHandler(on_show, pattern=rf"^{MANAGE}:show:"))

@@ -20,7 +20,6 @@ Nothing reaches the database before the final "C'est bon". The parts live in:
 
 from __future__ import annotations
 
-import warnings
 from datetime import timedelta
 from typing import Any
 
@@ -34,7 +33,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.context import services
 from bot.db.models.people import Role
@@ -42,6 +40,7 @@ from bot.handlers import (
     profile,
     signup_shared_steps,  # noqa: F401  (it adds the shared steps)
 )
+from bot.handlers.common import user_conversation
 from bot.handlers.signup_consent import consent_given
 from bot.handlers.signup_entry import offer_open_events, start_from_button, start_from_link
 from bot.handlers.signup_exits import cancel, resume, stale_button, timed_out
@@ -133,27 +132,23 @@ def build_conversation(timeout_minutes: float) -> ConversationHandler[Any]:
     states[STAFF_EVENT] = button_step(STAFF_EVENT, staff_event_chosen)
     states[STAFF_ROLE] = button_step(STAFF_ROLE, staff_role_chosen)
     states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, timed_out)]
-    with warnings.catch_warnings():
-        # Buttons are tracked per user here, on purpose: the nonce guards old messages.
-        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("start", start_from_link, filters=LINK_FILTER),
-                CallbackQueryHandler(start_from_button, pattern=rf"^{ENTRY_PREFIX}:"),
-                CallbackQueryHandler(edit_from_profile, pattern=rf"^{profile.EDIT_PREFIX}:"),
-                CommandHandler("inscrire", staff_start),
-            ],
-            states=states,  # type: ignore[arg-type]
-            fallbacks=[
-                CommandHandler(["annuler", "cancel"], cancel),
-                CommandHandler("start", resume, filters=~LINK_FILTER),
-                CallbackQueryHandler(stale_button, pattern=rf"^{PREFIX}:"),
-            ],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=timedelta(minutes=timeout_minutes),
-        )
+    return user_conversation(
+        entry_points=[
+            CommandHandler("start", start_from_link, filters=LINK_FILTER),
+            CallbackQueryHandler(start_from_button, pattern=rf"^{ENTRY_PREFIX}:"),
+            CallbackQueryHandler(edit_from_profile, pattern=rf"^{profile.EDIT_PREFIX}:"),
+            CommandHandler("inscrire", staff_start),
+        ],
+        states=states,
+        fallbacks=[
+            CommandHandler(["annuler", "cancel"], cancel),
+            CommandHandler("start", resume, filters=~LINK_FILTER),
+            CallbackQueryHandler(stale_button, pattern=rf"^{PREFIX}:"),
+        ],
+        name=CONVERSATION_NAME,
+        allow_reentry=True,
+        conversation_timeout=timedelta(minutes=timeout_minutes),
+    )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
