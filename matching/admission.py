@@ -25,22 +25,24 @@ import networkx as nx
 import numpy as np
 
 from matching.affinity import AffinityTables
+from matching.i18n import N_, translator
 from matching.model import Instance
 
-RULE = ("règle : les personnes qui ont le moins de bonnes correspondances passent en premier, "
-        "puis ordre tiré au sort avec la graine {seed}")
+RULE = N_("rule: people with the fewest good matches go first, then an order drawn at random "
+          "with seed {seed}")
 
 
 @dataclass
 class Admission:
     admitted: np.ndarray  # (n_c,) bool
-    reasons: dict[int, str]  # candidate position -> French reason for waiting
+    reasons: dict[int, str]  # candidate position -> reason for waiting, in the asked language
     priority: list[int]  # all candidate positions, highest priority first
     min_meetings: int = 1  # meetings promised to every admitted candidate
 
 
 def admit(
-    instance: Instance, tables: AffinityTables, seed: int, preferred: set[int] | None = None
+    instance: Instance, tables: AffinityTables, seed: int, preferred: set[int] | None = None,
+    language: str = "fr",
 ) -> Admission:
     """Decide who is admitted; ``preferred`` candidates (already convened) go first."""
     ev = instance.event
@@ -63,7 +65,8 @@ def admit(
         for c in members[:cap]:
             admitted[c] = True
         for c in members[cap:]:
-            reasons[c] = _reason(instance, site.id, site.rooms, len(members), cap, seed)
+            reasons[c] = _reason(instance, site.id, site.rooms, len(members), cap, seed,
+                                 language)
     seated = {s.id: min(capacity[s.id], len(by_site[s.id])) for s in ev.sites}
     return Admission(admitted, reasons, priority, _fair_floor(instance, tables, seated))
 
@@ -121,18 +124,23 @@ def _flow_graph(
     return flow
 
 
-def _reason(instance: Instance, site: str, rooms: int, demand: int, cap: int, seed: int) -> str:
+def _reason(
+    instance: Instance, site: str, rooms: int, demand: int, cap: int, seed: int, language: str
+) -> str:
+    _ = translator(language)
     ev = instance.event
-    rule = RULE.format(seed=seed)
+    rule = _(RULE, seed=seed)
     if rooms == 0:
-        return f"Le site « {site} » n'a aucune salle : liste d'attente."
+        return _('Site "{site}" has no room: waiting list.', site=site)
     if ev.employers_per_room > 0 and not any(
         e.accepts(site) for e in instance.active_employers
     ):
-        return f"Aucun employeur ne reçoit sur le site « {site} » : liste d'attente."
+        return _('No employer receives on site "{site}": waiting list.', site=site)
     if ev.employers_per_room == 0:
-        return (f"{demand} candidat·e·s sur le site « {site} » pour {rooms} salle(s) de "
-                f"{ev.candidates_per_room} : liste d'attente ({rule}).")
-    return (f"{demand} candidat·e·s sur le site « {site} » pour {cap} place(s) possible(s) "
-            f"({rooms} salle(s) de {ev.candidates_per_room}, {ev.rounds} tour(s), selon les "
-            f"employeurs disponibles) : liste d'attente ({rule}).")
+        return _('{demand} candidates on site "{site}" for {rooms} room(s) of {seats}: '
+                 "waiting list ({rule}).", demand=demand, site=site, rooms=rooms,
+                 seats=ev.candidates_per_room, rule=rule)
+    return _('{demand} candidates on site "{site}" for {places} possible seat(s) ({rooms} '
+             "room(s) of {seats}, {rounds} round(s), given the available employers): waiting "
+             "list ({rule}).", demand=demand, site=site, places=cap, rooms=rooms,
+             seats=ev.candidates_per_room, rounds=ev.rounds, rule=rule)

@@ -1,7 +1,7 @@
 """Command line: ``passerelle plan INSTANCE.json [-o PLAN.json] [--seed N] [--picture P.png]``.
 
-Reads an instance, writes the plan as JSON, prints a short summary in French. A malformed
-instance is refused with a message naming the place in the file and exit code 2.
+Reads an instance, writes the plan as JSON, prints a short summary (French by default). A
+malformed instance is refused with a message naming the place in the file and exit code 2.
 """
 
 from __future__ import annotations
@@ -11,77 +11,88 @@ import json
 import sys
 from pathlib import Path
 
+from matching.i18n import Translator, translator
 from matching.model import InstanceError, Plan, load_instance
 from matching.picture import render_plan_png
-from matching.solver import solve
+from matching.solver import WITHDRAWN_REASON, solve
 from matching.validate import check_plan
 
 
 class _Parser(argparse.ArgumentParser):
+    translate: Translator = translator()
+
     def error(self, message: str) -> None:  # type: ignore[override]
+        _ = self.translate
         self.print_usage(sys.stderr)
-        print(f"Erreur : {message}", file=sys.stderr)
+        print(_("Error: {message}", message=message), file=sys.stderr)
         raise SystemExit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="passerelle plan",
-                     description="Construit le plan des salles d'un événement.")
-    parser.add_argument("instance", help="fichier JSON de l'événement")
-    parser.add_argument("-o", "--output", help="fichier JSON où écrire le plan")
-    parser.add_argument("--seed", type=int, default=0, help="graine (résultat reproductible)")
-    parser.add_argument("--picture", help="image PNG du plan à écrire")
+def _parser(_: Translator) -> argparse.ArgumentParser:
+    parser = _Parser(prog="passerelle plan", description=_("Builds the room plan of an event."))
+    parser.translate = _
+    parser.add_argument("instance", help=_("JSON file of the event"))
+    parser.add_argument("-o", "--output", help=_("JSON file to write the plan to"))
+    parser.add_argument("--seed", type=int, default=0, help=_("seed (reproducible result)"))
+    parser.add_argument("--picture", help=_("PNG picture of the plan to write"))
     parser.add_argument("--time-limit", type=float, default=None,
-                        help="temps de calcul maximal en secondes")
+                        help=_("maximum computing time in seconds"))
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, language: str = "fr") -> int:
+    _ = translator(language)
+    args = _parser(_).parse_args(argv)
     try:
-        instance = load_instance(args.instance)
+        instance = load_instance(args.instance, language=language)
     except InstanceError as exc:
-        print(f"Fichier refusé : {exc}", file=sys.stderr)
+        print(_("File refused: {error}", error=exc), file=sys.stderr)
         return 2
-    plan = solve(instance, seed=args.seed, time_limit=args.time_limit)
-    problems = check_plan(instance, plan)
+    plan = solve(instance, seed=args.seed, time_limit=args.time_limit, language=language)
+    problems = check_plan(instance, plan, language=language)
     try:
         if args.output:
             Path(args.output).write_text(
                 json.dumps(plan.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
         if args.picture:
-            Path(args.picture).write_bytes(render_plan_png(instance, plan))
+            Path(args.picture).write_bytes(render_plan_png(instance, plan, language=language))
     except OSError as exc:
-        print(f"Écriture impossible : {exc.filename}: {exc.strerror}", file=sys.stderr)
+        print(_("Cannot write {file}: {error}", file=exc.filename, error=exc.strerror),
+              file=sys.stderr)
         return 1
-    print(summary(plan))
+    print(summary(plan, language))
     if not args.output:
         print(json.dumps(plan.to_dict(), ensure_ascii=False))
     if problems:
-        print("Attention, règles non respectées :", *problems, sep="\n  - ", file=sys.stderr)
+        print(_("Warning, rules not respected:"), *problems, sep="\n  - ", file=sys.stderr)
         return 1
     return 0
 
 
-def summary(plan: Plan) -> str:
+def summary(plan: Plan, language: str = "fr") -> str:
+    _ = translator(language)
     rooms = sum(len(rp.rooms) for rp in plan.rounds)
     seated = {p for rp in plan.rounds for r in rp.rooms for p in (*r.candidates, *r.employers)}
     lines = [
-        f"Plan prêt : {len(plan.rounds)} tour(s), {rooms} salle(s), {len(seated)} personne(s) "
-        f"convoquée(s).",
-        f"Score : {plan.score:.2f}.",
+        _("Plan ready: {rounds} round(s), {rooms} room(s), {people} person(s) convened.",
+          rounds=len(plan.rounds), rooms=rooms, people=len(seated)),
+        _("Score: {score}.", score=f"{plan.score:.2f}"),
     ]
     if plan.worst_candidate:
         worst = plan.worst_candidate
-        lines.append(f"Candidat·e le moins bien servi·e : {worst['id']} "
-                     f"(score {float(worst['score']):.2f}).")
-    waiting = [w for w in plan.waiting if not w.reason.startswith("Désistement")]
+        lines.append(_("Worst-off candidate: {name} (score {score}).", name=worst["id"],
+                       score=f"{float(worst['score']):.2f}"))
+    withdrawn = _(WITHDRAWN_REASON)
+    waiting = [w for w in plan.waiting if w.reason != withdrawn]
     if waiting:
-        lines.append(f"Liste d'attente : {len(waiting)} personne(s).")
-        lines.extend(f"  - {w.id} : {w.reason}" for w in waiting[:10])
+        lines.append(_.n("Waiting list: {count} person.", "Waiting list: {count} people.",
+                         len(waiting)))
+        lines.extend("  - " + _("{name}: {reason}", name=w.id, reason=w.reason)
+                     for w in waiting[:10])
         if len(waiting) > 10:
-            lines.append(f"  … et {len(waiting) - 10} autre(s).")
+            lines.append("  " + _.n("… and {count} other.", "… and {count} others.",
+                                    len(waiting) - 10))
     else:
-        lines.append("Tout le monde a une place.")
+        lines.append(_("Everyone has a seat."))
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 Plain typed dataclasses with strict JSON loading: a malformed instance is refused with an
 ``InstanceError`` whose message names the place in the file, e.g.
-``candidates[3].site: site inconnu « geneve »``, so staff can fix it without a traceback.
+``candidates[3].site: site inconnu « geneve »`` (French unless another ``language`` is
+asked), so staff can fix it without a traceback.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matching.i18n import Translator, translator
 from matching.weights import Weights
 
 REMOTE = "*"
 
 
 class InstanceError(ValueError):
-    """A malformed instance or plan file; the message is French and names the place."""
+    """A malformed instance or plan file; the message names the place (French by default)."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,8 @@ class Instance:
         return person_id
 
     @classmethod
-    def from_dict(cls, data: Any) -> Instance:
-        return _InstanceReader().read(data)
+    def from_dict(cls, data: Any, language: str = "fr") -> Instance:
+        return _InstanceReader(translator(language)).read(data)
 
     def to_dict(self) -> dict[str, Any]:
         ev = self.event
@@ -131,25 +133,30 @@ def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in (None, [], "") or k in ("id", "sites")}
 
 
-def load_instance(path: str | Path) -> Instance:
-    """Read an instance JSON file; every problem becomes an ``InstanceError``."""
+def load_instance(path: str | Path, language: str = "fr") -> Instance:
+    """Read an instance JSON file; every problem becomes an ``InstanceError`` in ``language``."""
+    _ = translator(language)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise InstanceError(f"{path}: lecture impossible ({exc.strerror})") from None
+        raise InstanceError(_("{where}: cannot read the file ({error})", where=path,
+                              error=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise InstanceError(f"{path}: le fichier n'est pas en UTF-8") from None
+        raise InstanceError(_("{where}: the file is not in UTF-8", where=path)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InstanceError(
-            f"{path}: JSON invalide ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})"
-        ) from None
-    return Instance.from_dict(data)
+        raise InstanceError(_("{where}: invalid JSON line {line}, column {column} ({error})",
+                              where=path, line=exc.lineno, column=exc.colno,
+                              error=exc.msg)) from None
+    return Instance.from_dict(data, language)
 
 
 class _InstanceReader:
     """Validates a decoded JSON document field by field, keeping the path for messages."""
+
+    def __init__(self, translate: Translator) -> None:
+        self._ = translate
 
     def read(self, data: Any) -> Instance:
         root = self._obj(data, "instance")
@@ -169,21 +176,24 @@ class _InstanceReader:
         employer_ids = {e.id for e in employers}
         candidate_ids = {c.id for c in candidates}
         for i, emp in enumerate(employers):
-            self._known(emp.wishes, candidate_ids, f"employers[{i}].wishes", "candidat·e")
+            self._known(emp.wishes, candidate_ids, f"employers[{i}].wishes",
+                        self._('{where}: unknown candidate "{id}"'))
         for i, cand in enumerate(candidates):
-            self._known(cand.wishes, employer_ids, f"candidates[{i}].wishes", "employeur")
+            self._known(cand.wishes, employer_ids, f"candidates[{i}].wishes",
+                        self._('{where}: employer "{id}" is not known'))
         affinity = None
         if root.get("affinity") is not None:
             affinity = self._affinity(root["affinity"], candidate_ids, employer_ids)
         withdrawn: frozenset[str] = frozenset()
         if root.get("withdrawn") is not None:
             ids = self._str_list(root["withdrawn"], "withdrawn")
-            self._known(ids, candidate_ids | employer_ids, "withdrawn", "participant·e")
+            self._known(ids, candidate_ids | employer_ids, "withdrawn",
+                        self._('{where}: unknown participant "{id}"'))
             withdrawn = frozenset(ids)
         weights = Weights()
         if root.get("weights") is not None:
             try:
-                weights = Weights.from_dict(root["weights"])
+                weights = Weights.from_dict(root["weights"], language=self._.language)
             except ValueError as exc:
                 raise InstanceError(str(exc)) from None
         return Instance(event, employers, candidates, affinity, withdrawn, weights)
@@ -198,16 +208,19 @@ class _InstanceReader:
         rounds = self._int(self._get(ev, "rounds", "event"), "event.rounds", low=1)
         sites_raw = self._list(self._get(ev, "sites", "event"), "event.sites")
         if not sites_raw:
-            raise InstanceError("event.sites: au moins un site est attendu")
+            raise InstanceError(self._("{where}: at least one site is expected",
+                                       where="event.sites"))
         sites: list[Site] = []
         for i, raw in enumerate(sites_raw):
             where = f"event.sites[{i}]"
             obj = self._obj(raw, where)
             site_id = self._id(self._get(obj, "id", where), f"{where}.id")
             if site_id == REMOTE:
-                raise InstanceError(f"{where}.id: « * » est réservé (à distance, tout site)")
+                raise InstanceError(self._('{where}: "*" is reserved (remote, any site)',
+                                           where=f"{where}.id"))
             if any(s.id == site_id for s in sites):
-                raise InstanceError(f"{where}.id: site en double « {site_id} »")
+                raise InstanceError(self._('{where}: duplicate site "{id}"',
+                                           where=f"{where}.id", id=site_id))
             rooms = self._int(self._get(obj, "rooms", where), f"{where}.rooms")
             sites.append(Site(site_id, rooms))
         return Event(k_e, k_c, rounds, tuple(sites))
@@ -217,10 +230,12 @@ class _InstanceReader:
         emp_id = self._unique_id(obj, where, seen)
         sites = self._str_list(self._get(obj, "sites", where), f"{where}.sites")
         if not sites:
-            raise InstanceError(f"{where}.sites: au moins un site (ou « * ») est attendu")
+            raise InstanceError(self._('{where}: at least one site (or "*") is expected',
+                                       where=f"{where}.sites"))
         for j, site in enumerate(sites):
             if site != REMOTE and site not in site_ids:
-                raise InstanceError(f"{where}.sites[{j}]: site inconnu « {site} »")
+                raise InstanceError(self._('{where}: unknown site "{id}"',
+                                           where=f"{where}.sites[{j}]", id=site))
         max_c = obj.get("max_candidates")
         if max_c is not None:
             max_c = self._int(max_c, f"{where}.max_candidates")
@@ -240,7 +255,8 @@ class _InstanceReader:
         cand_id = self._unique_id(obj, where, seen)
         site = self._id(self._get(obj, "site", where), f"{where}.site")
         if site not in site_ids:
-            raise InstanceError(f"{where}.site: site inconnu « {site} »")
+            raise InstanceError(self._('{where}: unknown site "{id}"', where=f"{where}.site",
+                                       id=site))
         return Candidate(
             id=cand_id,
             site=site,
@@ -261,60 +277,62 @@ class _InstanceReader:
         out: dict[str, dict[str, float]] = {}
         for cand_id, row in table.items():
             if cand_id not in candidate_ids:
-                raise InstanceError(f"affinity.{cand_id}: candidat·e inconnu·e « {cand_id} »")
+                raise InstanceError(self._('{where}: unknown candidate "{id}"',
+                                           where=f"affinity.{cand_id}", id=cand_id))
             row_obj = self._obj(row, f"affinity.{cand_id}")
             out[cand_id] = {}
             for emp_id, value in row_obj.items():
                 where = f"affinity.{cand_id}.{emp_id}"
                 if emp_id not in employer_ids:
-                    raise InstanceError(f"{where}: employeur inconnu « {emp_id} »")
+                    raise InstanceError(self._('{where}: unknown employer "{id}"',
+                                               where=where, id=emp_id))
                 if (
                     isinstance(value, bool)
                     or not isinstance(value, int | float)
                     or not math.isfinite(value)
                     or not 0 <= value <= 1
                 ):
-                    raise InstanceError(f"{where}: une valeur entre 0 et 1 est attendue")
+                    raise InstanceError(self._("{where}: a value between 0 and 1 is expected",
+                                               where=where))
                 out[cand_id][emp_id] = float(value)
         return out
 
     # -- primitives -------------------------------------------------------------------
-    @staticmethod
-    def _obj(value: Any, where: str) -> dict[str, Any]:
+    def _obj(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise InstanceError(f"{where}: un objet {{...}} est attendu")
+            raise InstanceError(self._("{where}: an object {{...}} is expected", where=where))
         return value
 
-    @staticmethod
-    def _list(value: Any, where: str) -> list[Any]:
+    def _list(self, value: Any, where: str) -> list[Any]:
         if not isinstance(value, list):
-            raise InstanceError(f"{where}: une liste [...] est attendue")
+            raise InstanceError(self._("{where}: a list [...] is expected", where=where))
         return value
 
-    @staticmethod
-    def _get(obj: dict[str, Any], key: str, where: str) -> Any:
+    def _get(self, obj: dict[str, Any], key: str, where: str) -> Any:
         if key not in obj:
-            raise InstanceError(f"{where}.{key}: champ obligatoire manquant")
+            raise InstanceError(self._("{where}: required field missing",
+                                       where=f"{where}.{key}"))
         return obj[key]
 
-    @staticmethod
-    def _int(value: Any, where: str, low: int = 0) -> int:
+    def _int(self, value: Any, where: str, low: int = 0) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InstanceError(f"{where}: un nombre entier est attendu")
+            raise InstanceError(self._("{where}: a whole number is expected", where=where))
         if value < low:
-            raise InstanceError(f"{where}: la valeur doit être au moins {low} (reçu {value})")
+            raise InstanceError(self._("{where}: the value must be at least {low} (got {value})",
+                                       where=where, low=low, value=value))
         return value
 
-    @staticmethod
-    def _id(value: Any, where: str) -> str:
+    def _id(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise InstanceError(f"{where}: un identifiant (texte non vide) est attendu")
+            raise InstanceError(self._("{where}: an identifier (non-empty text) is expected",
+                                       where=where))
         return value
 
     def _unique_id(self, obj: dict[str, Any], where: str, seen: set[str]) -> str:
         person_id = self._id(self._get(obj, "id", where), f"{where}.id")
         if person_id in seen:
-            raise InstanceError(f"{where}.id: identifiant en double « {person_id} »")
+            raise InstanceError(self._('{where}: duplicate identifier "{id}"',
+                                       where=f"{where}.id", id=person_id))
         seen.add(person_id)
         return person_id
 
@@ -322,25 +340,25 @@ class _InstanceReader:
         items = self._list(value, where)
         for j, item in enumerate(items):
             if not isinstance(item, str):
-                raise InstanceError(f"{where}[{j}]: un texte est attendu")
+                raise InstanceError(self._("{where}: a text is expected", where=f"{where}[{j}]"))
         return items
 
     def _opt_str_list(self, obj: dict[str, Any], key: str, where: str) -> list[str]:
         value = obj.get(key)
         return [] if value is None else self._str_list(value, f"{where}.{key}")
 
-    @staticmethod
-    def _opt_str(obj: dict[str, Any], key: str, where: str) -> str | None:
+    def _opt_str(self, obj: dict[str, Any], key: str, where: str) -> str | None:
         value = obj.get(key)
         if value is not None and not isinstance(value, str):
-            raise InstanceError(f"{where}.{key}: un texte est attendu")
+            raise InstanceError(self._("{where}: a text is expected", where=f"{where}.{key}"))
         return value
 
     @staticmethod
-    def _known(ids: Any, known: set[str], where: str, kind: str) -> None:
+    def _known(ids: Any, known: set[str], where: str, message: str) -> None:
+        """``message`` is a translated text with ``{where}`` and ``{id}`` placeholders."""
         for j, person_id in enumerate(ids):
             if person_id not in known:
-                raise InstanceError(f"{where}[{j}]: {kind} inconnu·e « {person_id} »")
+                raise InstanceError(message.format(where=f"{where}[{j}]", id=person_id))
 
 
 # -- plan ---------------------------------------------------------------------------------
@@ -413,7 +431,7 @@ class Plan:
         return out
 
     @classmethod
-    def from_dict(cls, data: Any) -> Plan:
+    def from_dict(cls, data: Any, language: str = "fr") -> Plan:
         try:
             rounds = [
                 RoundPlan(
@@ -436,4 +454,6 @@ class Plan:
                 changed_people=data.get("changed"),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InstanceError(f"plan: format de plan invalide ({exc!r})") from None
+            _ = translator(language)
+            raise InstanceError(_("{where}: invalid plan format ({error})", where="plan",
+                                  error=repr(exc))) from None

@@ -14,17 +14,10 @@ import unicodedata
 
 from PIL import Image, ImageDraw, ImageFont
 
+from matching.i18n import Translator, sector_labels, translator
 from matching.model import Instance, Plan
 
 MAX_SIDE = 4000
-ROME_SHORT = {
-    "A": "Agriculture et espaces verts", "B": "Artisanat d'art",
-    "C": "Banque, assurance, immobilier", "D": "Commerce et vente",
-    "E": "Communication et médias", "F": "Bâtiment et travaux publics",
-    "G": "Hôtellerie, restauration, tourisme", "H": "Industrie",
-    "I": "Installation et maintenance", "J": "Santé", "K": "Services à la personne",
-    "L": "Spectacle", "M": "Support à l'entreprise", "N": "Transport et logistique",
-}
 SECTOR_COLOURS = {
     "A": (86, 160, 76), "B": (173, 120, 66), "C": (52, 101, 164), "D": (230, 126, 34),
     "E": (155, 89, 182), "F": (127, 140, 141), "G": (231, 76, 60), "H": (44, 62, 80),
@@ -60,8 +53,10 @@ def _plain(text: str) -> str:
                    if not unicodedata.combining(ch))
 
 
-def render_plan_png(instance: Instance, plan: Plan) -> bytes:
+def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> bytes:
     """PNG bytes of the plan, legible at a glance for 1..8 rounds and up to ~60 rooms."""
+    _ = translator(language)
+    labels = sector_labels(language)
     sectors = {p.id: (p.sectors[0] if p.sectors else None)
                for p in (*instance.candidates, *instance.employers)}
     names = {p.id: p.name or p.id for p in (*instance.candidates, *instance.employers)}
@@ -79,7 +74,7 @@ def render_plan_png(instance: Instance, plan: Plan) -> bytes:
     col_w = sub_cols * (box_w + pad) + pad
     title_h = 2 * line_h + pad
     width = max(n_rounds * col_w + pad, 760)
-    legend_rows = math.ceil(len(ROME_SHORT) / max(1, (width - pad) // (size * 18)))
+    legend_rows = math.ceil(len(labels) / max(1, (width - pad) // (size * 18)))
     legend_h = (legend_rows + 1) * line_h + pad
     waiting_h = 2 * line_h if plan.waiting else 0
     height = title_h + line_h + rows * (box_h + pad) + waiting_h + legend_h + pad
@@ -87,20 +82,22 @@ def render_plan_png(instance: Instance, plan: Plan) -> bytes:
     raw_draw = ImageDraw.Draw(image)
     font, small, big = _font(size), _font(max(size - 2, 9)), _font(size + 6)
     draw = _Writer(raw_draw, _has_accents(font))
-    draw.text((pad, pad), f"Plan de l'événement — {len(plan.rounds)} tour(s), "
-              f"score {plan.score:.2f}", fill=INK, font=big)
+    title = _.n("Event plan — {count} round, score {score}",
+                "Event plan — {count} rounds, score {score}", len(plan.rounds),
+                score=f"{plan.score:.2f}")
+    draw.text((pad, pad), title, fill=INK, font=big)
     max_chars = max(8, box_w // max(1, int(size * 0.55)) - 4)
     for col, rp in enumerate(plan.rounds):
         x0 = pad + col * col_w
         y0 = title_h
-        draw.text((x0, y0), f"Tour {rp.round}", fill=INK, font=big)
+        draw.text((x0, y0), _("Round {number}", number=rp.round), fill=INK, font=big)
         for k, room in enumerate(rp.rooms):
             x = x0 + (k // rows) * (box_w + pad)
             y = y0 + line_h + pad + (k % rows) * (box_h + pad)
             draw.rounded_rectangle((x, y, x + box_w, y + box_h), radius=6, fill=BOX,
                                    outline=BORDER)
-            draw.text((x + 6, y + 4), _cut(f"{room.site} · salle {room.room}", max_chars),
-                      fill=INK, font=font)
+            box_title = _("{site} · room {room}", site=room.site, room=room.room)
+            draw.text((x + 6, y + 4), _cut(box_title, max_chars), fill=INK, font=font)
             ly = y + 4 + line_h
             people = [("E", p) for p in room.employers] + [("C", p) for p in room.candidates]
             for role, person in people:
@@ -113,10 +110,10 @@ def render_plan_png(instance: Instance, plan: Plan) -> bytes:
     y = height - legend_h - waiting_h
     if plan.waiting:
         ids = ", ".join(names.get(w.id, w.id) for w in plan.waiting)
-        draw.text((pad, y), _cut(f"Liste d'attente ({len(plan.waiting)}) : {ids}",
-                                 width // max(1, int(size * 0.55))), fill=INK, font=font)
+        line = _("Waiting list ({count}): {names}", count=len(plan.waiting), names=ids)
+        draw.text((pad, y), _cut(line, width // max(1, int(size * 0.55))), fill=INK, font=font)
         y += waiting_h
-    _legend(draw, pad, y, width, size, small)
+    _legend(draw, _, labels, (pad, y), width, size, small)
     if max(image.size) > MAX_SIDE:
         scale = MAX_SIDE / max(image.size)
         image = image.resize((int(image.width * scale), int(image.height * scale)),
@@ -150,15 +147,17 @@ def _sub_columns(n_rounds: int, rooms: int, cell_w: int, cell_h: int) -> int:
     return min(range(1, rooms + 1), key=badness)
 
 
-def _legend(draw: _Writer, x0: int, y0: int, width: int, size: int, font: Font) -> None:
-    draw.text((x0, y0), "Secteurs (ROME) · E = employeur·se, C = candidat·e", fill=INK,
-              font=font)
+def _legend(draw: _Writer, _: Translator, labels: tuple[tuple[str, str], ...],
+            at: tuple[int, int], width: int, size: int, font: Font) -> None:
+    x0, y0 = at
+    draw.text((x0, y0), _("Sectors (ROME) · E = employer, C = candidate"), fill=INK, font=font)
     item_w = size * 18
     per_row = max(1, (width - x0) // item_w)
-    for k, (letter, label) in enumerate(ROME_SHORT.items()):
+    for k, (letter, label) in enumerate(labels):
         x = x0 + (k % per_row) * item_w
         y = y0 + (size + 5) * (1 + k // per_row)
-        draw.rectangle((x, y + 2, x + size - 4, y + size - 2), fill=SECTOR_COLOURS[letter])
+        draw.rectangle((x, y + 2, x + size - 4, y + size - 2),
+                       fill=SECTOR_COLOURS.get(letter, NO_SECTOR))
         draw.text((x + size, y), _cut(f"{letter} {label}", 34), fill=INK, font=font)
 
 

@@ -26,11 +26,14 @@ from matching.problem import Problem, RoomState, Rounds, from_plan
 from matching.solver import finish_plan
 
 
-def replan(instance: Instance, previous_plan: Plan, seed: int = 0) -> Plan:
+def replan(
+    instance: Instance, previous_plan: Plan, seed: int = 0, language: str = "fr"
+) -> Plan:
+    """Repair ``previous_plan`` for today's instance; reasons are written in ``language``."""
     tables = build_tables(instance)
     before = {c for rp in previous_plan.rounds for r in rp.rooms for c in r.candidates}
     preferred = {i for cid, i in tables.cand_index.items() if cid in before}
-    admission = admit(instance, tables, seed, preferred=preferred)
+    admission = admit(instance, tables, seed, preferred=preferred, language=language)
     problem = Problem(instance, tables, admission.admitted, admission.min_meetings)
     rounds = from_plan(problem, previous_plan)
     _repair(problem, rounds)
@@ -39,7 +42,7 @@ def replan(instance: Instance, previous_plan: Plan, seed: int = 0) -> Plan:
         _seat_unseated(problem, rounds, admission.priority)
     else:
         _seat_in_groups(problem, rounds, admission.priority)
-    plan = finish_plan(problem, rounds, admission, seed)
+    plan = finish_plan(problem, rounds, admission, seed, language)
     plan.changed_people = changed_people(previous_plan, plan, instance)
     return plan
 

@@ -9,7 +9,7 @@ Strategy, by format:
 * otherwise: assignments with SciPy plus local search, :mod:`matching.heuristic`.
 
 Then the worst-off candidate is raised without lowering the total
-(:mod:`matching.fairness`), and everybody left out gets a reason in French.
+(:mod:`matching.fairness`), and everybody left out gets a reason (French by default).
 Deterministic for a given seed (unless a time limit cuts a search short).
 """
 
@@ -25,31 +25,37 @@ from matching.exact import solve_exact
 from matching.fairness import raise_worst_off
 from matching.groups import solve_groups
 from matching.heuristic import solve_heuristic
+from matching.i18n import N_, translator
 from matching.model import Instance, Plan, Waiting
 from matching.problem import Problem, Rounds, to_plan
 from matching.score import score_plan
 
 DEFAULT_TIME_LIMIT = 30.0
 
-WITHDRAWN_REASON = "Désistement : vous ne participez plus à cet événement."
-NO_SEAT_REASON = ("Aucune place compatible n'a pu vous être attribuée (salles pleines, ou "
-                  "employeurs déjà rencontré·e·s ou complets) : liste d'attente.")
-EMPLOYER_SPARE_REASON = (
-    "Toutes les salles sont occupées : vous êtes en réserve (règle : les employeurs qui ont le "
-    "plus d'affinité avec les candidat·e·s présent·e·s sont placé·e·s en premier)."
+WITHDRAWN_REASON = N_("Withdrawn: you no longer take part in this event.")
+NO_SEAT_REASON = N_("No compatible seat could be given to you (rooms full, or employers already "
+                    "met or fully booked): waiting list.")
+EMPLOYER_SPARE_REASON = N_(
+    "Every room is taken: you are in reserve (rule: the employers with the most affinity with "
+    "the candidates present are seated first)."
 )
 
 
-def solve(instance: Instance, seed: int = 0, time_limit: float | None = None) -> Plan:
-    """Build a valid plan; ``time_limit`` (seconds) bounds the search, not the set-up."""
+def solve(
+    instance: Instance, seed: int = 0, time_limit: float | None = None, language: str = "fr"
+) -> Plan:
+    """Build a valid plan; ``time_limit`` (seconds) bounds the search, not the set-up.
+
+    Waiting-list reasons are written in ``language``.
+    """
     start = time.perf_counter()
     budget = DEFAULT_TIME_LIMIT if time_limit is None else max(time_limit, 0.1)
     deadline = start + budget
     tables = build_tables(instance)
-    admission = admit(instance, tables, seed)
+    admission = admit(instance, tables, seed, language=language)
     problem = Problem(instance, tables, admission.admitted, admission.min_meetings)
     rounds, proven = _search(problem, seed, deadline, budget)
-    plan = finish_plan(problem, rounds, admission, seed)
+    plan = finish_plan(problem, rounds, admission, seed, language)
     plan.breakdown["proven_optimal"] = proven
     plan.breakdown["seconds"] = round(time.perf_counter() - start, 3)
     return plan
@@ -67,8 +73,11 @@ def _search(problem: Problem, seed: int, deadline: float, budget: float) -> tupl
     return raise_worst_off(problem, rounds), False
 
 
-def finish_plan(problem: Problem, rounds: Rounds, admission: Admission, seed: int) -> Plan:
+def finish_plan(
+    problem: Problem, rounds: Rounds, admission: Admission, seed: int, language: str = "fr"
+) -> Plan:
     """Turn index rounds into a scored plan with the waiting list and its reasons."""
+    _ = translator(language)
     instance, tables = problem.instance, problem.tables
     waiting: list[Waiting] = []
     seated_c = np.zeros(problem.n_c, dtype=bool)
@@ -81,23 +90,24 @@ def finish_plan(problem: Problem, rounds: Rounds, admission: Admission, seed: in
     for c in admission.priority:
         if seated_c[c]:
             continue
-        reason = admission.reasons.get(c, NO_SEAT_REASON)
+        reason = admission.reasons.get(c) or _(NO_SEAT_REASON)
         waiting.append(Waiting(tables.candidates[c].id, reason))
     for j, emp in enumerate(tables.employers):
         if problem.k_e > 0 and not seated_e[j]:
-            waiting.append(Waiting(emp.id, _employer_reason(problem, j)))
+            waiting.append(Waiting(emp.id, _(_employer_reason(problem, j))))
     for person in (*instance.candidates, *instance.employers):
         if person.id in instance.withdrawn:
-            waiting.append(Waiting(person.id, WITHDRAWN_REASON))
+            waiting.append(Waiting(person.id, _(WITHDRAWN_REASON)))
     plan = to_plan(problem, rounds, waiting)
     return score_plan(instance, plan, tables)
 
 
 def _employer_reason(problem: Problem, j: int) -> str:
+    """The message id of why employer ``j`` has no room (translated by the caller)."""
     emp = problem.tables.employers[j]
     if emp.max_candidates == 0:
-        return "Vous avez indiqué 0 candidat·e au maximum : pas de salle pour vous."
+        return N_("You said 0 candidates at most: no room for you.")
     reachable = problem.emp_sites[j][problem.cand_site] & problem.admitted
     if not reachable.any():
-        return "Aucun·e candidat·e n'est inscrit·e sur vos sites : pas de salle pour vous."
+        return N_("No candidate is registered on your sites: no room for you.")
     return EMPLOYER_SPARE_REASON

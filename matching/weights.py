@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from matching.i18n import translator
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -37,17 +39,19 @@ class Weights:
     good_match: float = 0.5
 
     @classmethod
-    def from_dict(cls, data: Any, where: str = "weights") -> Weights:
-        """Build from a JSON object; raise ValueError naming the faulty key."""
+    def from_dict(cls, data: Any, where: str = "weights", language: str = "fr") -> Weights:
+        """Build from a JSON object; raise ValueError naming the faulty key (in ``language``)."""
+        _ = translator(language)
         if not isinstance(data, dict):
-            raise ValueError(f"{where}: un objet est attendu")
+            raise ValueError(_("{where}: an object is expected", where=where))
         known = {f.name for f in fields(cls)}
         values: dict[str, float] = {}
         for key, value in data.items():
             if key not in known:
-                raise ValueError(f"{where}.{key}: poids inconnu")
+                raise ValueError(_("{where}: unknown weight", where=f"{where}.{key}"))
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{where}.{key}: un nombre positif ou nul est attendu")
+                raise ValueError(_("{where}: a number zero or above is expected",
+                                   where=f"{where}.{key}"))
             values[key] = float(value)
         return cls(**values)
 

@@ -27,10 +27,11 @@ from bot.db.models.people import Person, Role
 from bot.db.models.planning import Plan as PlanRow
 from bot.db.models.planning import PlanSource
 from bot.db.session import Database
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.outbox import cancel_pending, enqueue
 from bot.services import convocations as conv
 from matching import Instance, InstanceError, Plan, check_plan, replan, solve
+from matching.model import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -495,8 +496,12 @@ def _unseat(plan: Plan, round_number: int, key: str) -> None:
                     members.remove(key)
 
 
+REMOVED_BY_STAFF = N_("Removed by hand by the organising team.")
+
+
 def _refresh_waiting(plan: Plan, instance: Instance, reasons: dict[str, str]) -> None:
     """Everyone without a seat in any round waits; everyone seated leaves the list."""
+    _ = Translator.for_language("fr")
     seated = {
         key
         for rp in plan.rounds
@@ -506,8 +511,7 @@ def _refresh_waiting(plan: Plan, instance: Instance, reasons: dict[str, str]) ->
     waiting = []
     for person in (*instance.candidates, *instance.employers):
         if person.id not in seated:
-            waiting.append((person.id, reasons.get(person.id, "Retiré·e à la main par l'équipe.")))
-    from matching.model import Waiting
+            waiting.append((person.id, reasons.get(person.id, _.plain(REMOVED_BY_STAFF))))
 
     plan.waiting = [Waiting(key, reason) for key, reason in waiting]
 
