@@ -19,13 +19,28 @@ from bot.db.migrate import upgrade_to_head
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets the dispatcher read while a handler writes; foreign keys make erasure cascade."""
+    """WAL lets the dispatcher read while a handler writes; foreign keys make erasure cascade.
+
+    The driver's own implicit BEGIN is turned off: `_begin_immediate` starts every
+    transaction instead.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts, waiting (busy_timeout) if need be.
+
+    A deferred transaction that reads, then writes, fails at once with "database is locked"
+    when another connection committed in between: busy_timeout cannot help a snapshot that
+    is already stale. Starting with the lock serialises writers instead of failing them.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -36,6 +51,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._migrated = False
         self._lock = asyncio.Lock()
