@@ -18,14 +18,18 @@ from bot.handlers.event_common import (
     OTHER,
     PROBLEMS,
     URL_LIMIT,
-    Invalid,
-    clean_text,
     example_date,
     local_now,
-    parse_minutes,
-    parse_number,
     typed_text,
     zone_named,
+)
+from bot.handlers.event_creation_answers import (
+    Handler,
+    minutes_between,
+    number_between,
+    pressed_number,
+    text_up_to,
+    typed_answer,
 )
 from bot.handlers.event_creation_prompts import (
     DURATION,
@@ -52,14 +56,12 @@ from bot.handlers.event_creation_summary import advance
 from bot.services.events import Problem
 
 
-async def on_name(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        name = clean_text(_, typed_text(update), NAME_LIMIT)
-    except Invalid as refusal:
-        return await ask(update, context, NAME, str(refusal))
+async def _set_name(update: Update, context: Context, name: str) -> str:
     draft_of(context)["name"] = name
     return await advance(update, context, STARTS_AT)
+
+
+on_name = typed_answer(NAME, text_up_to(NAME_LIMIT), _set_name)
 
 
 @staff_only
@@ -93,22 +95,10 @@ async def _set_duration(update: Update, context: Context, minutes: int) -> str:
     return await advance(update, context, TIMEZONE)
 
 
-@staff_only
-async def on_duration(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        minutes = parse_minutes(_, typed_text(update), 15, 24 * 60, bare_is_minutes=False)
-    except Invalid as refusal:
-        return await ask(update, context, DURATION, str(refusal))
-    return await _set_duration(update, context, minutes)
-
-
-@staff_only
-async def on_duration_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) not in DURATION_CHOICES:
-        return await ask(update, context, DURATION)
-    return await _set_duration(update, context, int(parts[2]))
+on_duration = staff_only(
+    typed_answer(DURATION, minutes_between(15, 24 * 60, bare_is_minutes=False), _set_duration)
+)
+on_duration_button = staff_only(pressed_number(DURATION, DURATION_CHOICES, _set_duration))
 
 
 async def _set_zone(update: Update, context: Context, zone: str) -> str:
@@ -154,26 +144,18 @@ async def on_site_kind(update: Update, context: Context) -> str:
     return await ask(update, context, SITE_NAME)
 
 
-@staff_only
-async def on_site_name(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        name = clean_text(_, typed_text(update), NAME_LIMIT)
-    except Invalid as refusal:
-        return await ask(update, context, SITE_NAME, str(refusal))
-    draft_of(context).setdefault("site", {})["name"] = name
-    return await ask(update, context, SITE_ADDRESS)
+def _site_field(state: str, limit: int, key: str, following: str) -> Handler:
+    """A typed field of the site being described, then the question `following`."""
+
+    async def store(update: Update, context: Context, value: str) -> str:
+        draft_of(context).setdefault("site", {})[key] = value
+        return await ask(update, context, following)
+
+    return staff_only(typed_answer(state, text_up_to(limit), store))
 
 
-@staff_only
-async def on_site_address(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        address = clean_text(_, typed_text(update), ADDRESS_LIMIT)
-    except Invalid as refusal:
-        return await ask(update, context, SITE_ADDRESS, str(refusal))
-    draft_of(context).setdefault("site", {})["address"] = address
-    return await ask(update, context, SITE_ROOMS)
+on_site_name = _site_field(SITE_NAME, NAME_LIMIT, "name", SITE_ADDRESS)
+on_site_address = _site_field(SITE_ADDRESS, ADDRESS_LIMIT, "address", SITE_ROOMS)
 
 
 @staff_only
@@ -197,22 +179,8 @@ async def _set_rooms(update: Update, context: Context, rooms: int) -> str:
     return await ask(update, context, SITE_MORE)
 
 
-@staff_only
-async def on_site_rooms(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        rooms = parse_number(_, typed_text(update), 1, 200)
-    except Invalid as refusal:
-        return await ask(update, context, SITE_ROOMS, str(refusal))
-    return await _set_rooms(update, context, rooms)
-
-
-@staff_only
-async def on_site_rooms_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) not in ROOM_CHOICES:
-        return await ask(update, context, SITE_ROOMS)
-    return await _set_rooms(update, context, int(parts[2]))
+on_site_rooms = staff_only(typed_answer(SITE_ROOMS, number_between(1, 200), _set_rooms))
+on_site_rooms_button = staff_only(pressed_number(SITE_ROOMS, ROOM_CHOICES, _set_rooms))
 
 
 @staff_only

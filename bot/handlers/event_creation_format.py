@@ -19,13 +19,16 @@ from bot.handlers.event_common import (
     OTHER,
     PROBLEMS,
     QUESTION_LIMIT,
-    Invalid,
-    clean_text,
     example_date,
     local_now,
-    parse_minutes,
-    parse_number,
     typed_text,
+)
+from bot.handlers.event_creation_answers import (
+    minutes_between,
+    number_between,
+    pressed_number,
+    text_up_to,
+    typed_answer,
 )
 from bot.handlers.event_creation_prompts import (
     CANDIDATES_PER_ROOM,
@@ -91,22 +94,12 @@ async def _set_employers_per_room(update: Update, context: Context, value: int) 
     return await ask(update, context, CANDIDATES_PER_ROOM)
 
 
-@staff_only
-async def on_employers_per_room(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        value = parse_number(_, typed_text(update), 0, 10)
-    except Invalid as refusal:
-        return await ask(update, context, EMPLOYERS_PER_ROOM, str(refusal))
-    return await _set_employers_per_room(update, context, value)
-
-
-@staff_only
-async def on_employers_per_room_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) > 3:
-        return await ask(update, context, EMPLOYERS_PER_ROOM)
-    return await _set_employers_per_room(update, context, int(parts[2]))
+on_employers_per_room = staff_only(
+    typed_answer(EMPLOYERS_PER_ROOM, number_between(0, 10), _set_employers_per_room)
+)
+on_employers_per_room_button = staff_only(
+    pressed_number(EMPLOYERS_PER_ROOM, range(4), _set_employers_per_room)
+)
 
 
 async def _set_candidates_per_room(update: Update, context: Context, value: int) -> str:
@@ -115,22 +108,12 @@ async def _set_candidates_per_room(update: Update, context: Context, value: int)
     return await _set_format(update, context, None, employers, value)
 
 
-@staff_only
-async def on_candidates_per_room(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        value = parse_number(_, typed_text(update), 1, 30)
-    except Invalid as refusal:
-        return await ask(update, context, CANDIDATES_PER_ROOM, str(refusal))
-    return await _set_candidates_per_room(update, context, value)
-
-
-@staff_only
-async def on_candidates_per_room_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or not 1 <= int(parts[2]) <= 30:
-        return await ask(update, context, CANDIDATES_PER_ROOM)
-    return await _set_candidates_per_room(update, context, int(parts[2]))
+on_candidates_per_room = staff_only(
+    typed_answer(CANDIDATES_PER_ROOM, number_between(1, 30), _set_candidates_per_room)
+)
+on_candidates_per_room_button = staff_only(
+    pressed_number(CANDIDATES_PER_ROOM, range(1, 31), _set_candidates_per_room)
+)
 
 
 async def _set_rounds(update: Update, context: Context, rounds: int) -> str:
@@ -142,22 +125,8 @@ async def _set_rounds(update: Update, context: Context, rounds: int) -> str:
     return await ask(update, context, ROUND_MINUTES)
 
 
-@staff_only
-async def on_rounds(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        rounds = parse_number(_, typed_text(update), 1, 20)
-    except Invalid as refusal:
-        return await ask(update, context, ROUNDS, str(refusal))
-    return await _set_rounds(update, context, rounds)
-
-
-@staff_only
-async def on_rounds_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) not in ROUND_CHOICES:
-        return await ask(update, context, ROUNDS)
-    return await _set_rounds(update, context, int(parts[2]))
+on_rounds = staff_only(typed_answer(ROUNDS, number_between(1, 20), _set_rounds))
+on_rounds_button = staff_only(pressed_number(ROUNDS, ROUND_CHOICES, _set_rounds))
 
 
 async def _set_round_minutes(update: Update, context: Context, minutes: int) -> str:
@@ -176,22 +145,14 @@ async def _set_round_minutes(update: Update, context: Context, minutes: int) -> 
     return await advance(update, context, MAX_CANDIDATES)
 
 
-@staff_only
-async def on_round_minutes(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        minutes = parse_minutes(_, typed_text(update), 5, 8 * 60, bare_is_minutes=True)
-    except Invalid as refusal:
-        return await ask(update, context, ROUND_MINUTES, str(refusal))
-    return await _set_round_minutes(update, context, minutes)
-
-
-@staff_only
-async def on_round_minutes_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) not in ROUND_MINUTE_CHOICES:
-        return await ask(update, context, ROUND_MINUTES)
-    return await _set_round_minutes(update, context, int(parts[2]))
+on_round_minutes = staff_only(
+    typed_answer(
+        ROUND_MINUTES, minutes_between(5, 8 * 60, bare_is_minutes=True), _set_round_minutes
+    )
+)
+on_round_minutes_button = staff_only(
+    pressed_number(ROUND_MINUTES, ROUND_MINUTE_CHOICES, _set_round_minutes)
+)
 
 
 async def _set_max_candidates(update: Update, context: Context, value: int) -> str:
@@ -203,22 +164,12 @@ async def _set_max_candidates(update: Update, context: Context, value: int) -> s
     return await ask(update, context, MAX_EMPLOYERS)
 
 
-@staff_only
-async def on_max_candidates(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        value = parse_number(_, typed_text(update), 1, 2000)
-    except Invalid as refusal:
-        return await ask(update, context, MAX_CANDIDATES, str(refusal))
-    return await _set_max_candidates(update, context, value)
-
-
-@staff_only
-async def on_max_candidates_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or not 1 <= int(parts[2]) <= 2000:
-        return await ask(update, context, MAX_CANDIDATES)
-    return await _set_max_candidates(update, context, int(parts[2]))
+on_max_candidates = staff_only(
+    typed_answer(MAX_CANDIDATES, number_between(1, 2000), _set_max_candidates)
+)
+on_max_candidates_button = staff_only(
+    pressed_number(MAX_CANDIDATES, range(1, 2001), _set_max_candidates)
+)
 
 
 async def _set_max_employers(update: Update, context: Context, value: int) -> str:
@@ -226,22 +177,12 @@ async def _set_max_employers(update: Update, context: Context, value: int) -> st
     return await advance(update, context, DEADLINE)
 
 
-@staff_only
-async def on_max_employers(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        value = parse_number(_, typed_text(update), 1, 1000)
-    except Invalid as refusal:
-        return await ask(update, context, MAX_EMPLOYERS, str(refusal))
-    return await _set_max_employers(update, context, value)
-
-
-@staff_only
-async def on_max_employers_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or not 1 <= int(parts[2]) <= 1000:
-        return await ask(update, context, MAX_EMPLOYERS)
-    return await _set_max_employers(update, context, int(parts[2]))
+on_max_employers = staff_only(
+    typed_answer(MAX_EMPLOYERS, number_between(1, 1000), _set_max_employers)
+)
+on_max_employers_button = staff_only(
+    pressed_number(MAX_EMPLOYERS, range(1, 1001), _set_max_employers)
+)
 
 
 async def _set_deadline(update: Update, context: Context, deadline: datetime) -> str:
@@ -271,14 +212,13 @@ async def on_deadline(update: Update, context: Context) -> str:
     return await _set_deadline(update, context, parsed.naive(END_OF_DAY))
 
 
-@staff_only
-async def on_deadline_button(update: Update, context: Context) -> str:
-    parts = await acknowledge(update)
-    if len(parts) < 3 or not parts[2].isdigit() or int(parts[2]) not in DEADLINE_DAYS:
-        return await ask(update, context, DEADLINE)
+async def _set_deadline_days_before(update: Update, context: Context, days: int) -> str:
     starts_at = datetime.fromisoformat(draft_of(context)["starts_at"])
-    day = starts_at.date() - timedelta(days=int(parts[2]))
+    day = starts_at.date() - timedelta(days=days)
     return await _set_deadline(update, context, datetime.combine(day, DEADLINE_HOUR))
+
+
+on_deadline_button = staff_only(pressed_number(DEADLINE, DEADLINE_DAYS, _set_deadline_days_before))
 
 
 @staff_only
@@ -297,15 +237,14 @@ async def on_question_more(update: Update, context: Context) -> str:
     return await ask(update, context, QUESTION_MORE)
 
 
-@staff_only
-async def on_question_text(update: Update, context: Context) -> str:
-    _ = translator_for(update)
-    try:
-        text = clean_text(_, typed_text(update), QUESTION_LIMIT)
-    except Invalid as refusal:
-        return await ask(update, context, QUESTION_TEXT, str(refusal))
+async def _set_question_text(update: Update, context: Context, text: str) -> str:
     draft_of(context)["question"] = text
     return await ask(update, context, QUESTION_ANSWER)
+
+
+on_question_text = staff_only(
+    typed_answer(QUESTION_TEXT, text_up_to(QUESTION_LIMIT), _set_question_text)
+)
 
 
 async def _set_question_answer(update: Update, context: Context, admits: bool) -> str:

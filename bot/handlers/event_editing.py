@@ -22,7 +22,7 @@ from bot.handlers.event_common import (
     parse_number,
     typed_text,
 )
-from bot.handlers.event_management import event_or_refuse, show_details
+from bot.handlers.event_management import event_or_refuse, opened_event, show_details
 from bot.i18n import N_, Translator
 from bot.keyboards import button, rows, unpack
 from bot.services.events import ChangeRefused, Problem, update_event
@@ -50,11 +50,9 @@ EDIT_PROMPTS = {
 
 @staff_only
 async def on_edit_menu(update: Update, context: Context) -> None:
-    parts = unpack(update.callback_query.data if update.callback_query else None)
-    event = await event_or_refuse(update, context, parts)
+    event = await opened_event(update, context)
     if event is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
     _ = translator_for(update)
     choices = [
         button(_.plain(label), MANAGE, "field", event.id, key)

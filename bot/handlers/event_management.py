@@ -35,6 +35,20 @@ async def event_or_refuse(update: Update, context: Context, parts: list[str]) ->
     return event
 
 
+async def pressed_event(update: Update, context: Context) -> EventView | None:
+    """`event_or_refuse` for the event named in the pressed button's data."""
+    parts = unpack(update.callback_query.data if update.callback_query else None)
+    return await event_or_refuse(update, context, parts)
+
+
+async def opened_event(update: Update, context: Context) -> EventView | None:
+    """`pressed_event`, with the button press acknowledged when the event is found."""
+    event = await pressed_event(update, context)
+    if event is not None:
+        await update.callback_query.answer()  # type: ignore[union-attr]
+    return event
+
+
 @staff_only
 async def list_command(update: Update, context: Context) -> None:
     _ = translator_for(update)
@@ -74,29 +88,22 @@ async def show_details(update: Update, event: EventView) -> None:
 
 @staff_only
 async def on_show(update: Update, context: Context) -> None:
-    parts = unpack(update.callback_query.data if update.callback_query else None)
-    event = await event_or_refuse(update, context, parts)
-    if event is None:
-        return
-    await update.callback_query.answer()  # type: ignore[union-attr]
-    await show_details(update, event)
+    event = await opened_event(update, context)
+    if event is not None:
+        await show_details(update, event)
 
 
 @staff_only
 async def on_links(update: Update, context: Context) -> None:
-    parts = unpack(update.callback_query.data if update.callback_query else None)
-    event = await event_or_refuse(update, context, parts)
-    if event is None:
-        return
-    await update.callback_query.answer()  # type: ignore[union-attr]
-    await send_invitations(update, context, event)
+    event = await opened_event(update, context)
+    if event is not None:
+        await send_invitations(update, context, event)
 
 
 @staff_only
 async def on_cancel_event(update: Update, context: Context) -> None:
     """First step of cancelling: a confirmation, since it cannot be undone."""
-    parts = unpack(update.callback_query.data if update.callback_query else None)
-    event = await event_or_refuse(update, context, parts)
+    event = await pressed_event(update, context)
     if event is None:
         return
     query = update.callback_query
@@ -119,8 +126,7 @@ async def on_cancel_event(update: Update, context: Context) -> None:
 
 @staff_only
 async def on_cancel_confirmed(update: Update, context: Context) -> None:
-    parts = unpack(update.callback_query.data if update.callback_query else None)
-    event = await event_or_refuse(update, context, parts)
+    event = await pressed_event(update, context)
     if event is None:
         return
     query = update.callback_query

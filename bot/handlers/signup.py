@@ -75,10 +75,13 @@ from bot.handlers.signup_flow import (
     lost,
     own_buttons,
     pressed,
+    pressed_valid,
     reask,
     refuse_button,
     text_step,
     typed,
+    typed_answer,
+    typed_field,
 )
 from bot.handlers.signup_profile_edit import edit_from_profile
 from bot.handlers.signup_staff import claim_link, staff_event_chosen, staff_role_chosen, staff_start
@@ -109,12 +112,15 @@ __all__ = [
     "offer_open_events",
     "own_buttons",
     "pressed",
+    "pressed_valid",
     "reask",
     "refuse_button",
     "register",
     "save",
     "text_step",
     "typed",
+    "typed_answer",
+    "typed_field",
 ]
 
 # ---------------------------------------------------------------- wiring

@@ -39,11 +39,13 @@ from bot.handlers.signup import (
     lost,
     own_buttons,
     pressed,
+    pressed_valid,
     reask,
     refuse_button,
     save,
     text_step,
-    typed,
+    typed_answer,
+    typed_field,
 )
 from bot.i18n import LOCALES_DIR, N_, Translator, sectors
 from bot.services.signup import event_view
@@ -88,15 +90,13 @@ async def ask_age(update: Update, context: Context, draft: Draft) -> bool:
 
 
 async def age_pressed(update: Update, context: Context) -> str | int | None:
-    got = await pressed(update, context, AGE)
+    bands = {str(i) for i in range(len(AGE_BANDS))}
+    got = await pressed_valid(
+        update, context, AGE, lambda values: len(values) == 1 and values[0] in bands
+    )
     if got is None:
         return None
     draft, values = got
-    if len(values) != 1 or values[0] not in {str(i) for i in range(len(AGE_BANDS))}:
-        await refuse_button(update, context)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     band = AGE_BANDS[int(values[0])]
     await close_choice(update, band)
     draft["answers"]["age_band"] = band
@@ -117,15 +117,7 @@ async def ask_job(update: Update, context: Context, draft: Draft) -> bool:
     return True
 
 
-async def job_typed(update: Update, context: Context) -> str | int | None:
-    draft = draft_of(context)
-    if draft is None:
-        return await lost(update, context)
-    text = await typed(update, context, draft, SHORT_LIMIT)
-    if text is None:
-        return None
-    draft["answers"]["target_job"] = text
-    return await advance(update, context, draft, JOB)
+job_typed = typed_field(JOB, "target_job", SHORT_LIMIT)
 
 
 # ---------------------------------------------------------------- strengths and qualities
@@ -188,16 +180,10 @@ async def _add_item(
 
 
 def _typed_item(step: str):  # type: ignore[no-untyped-def]
-    async def item_typed(update: Update, context: Context) -> str | int | None:
-        draft = draft_of(context)
-        if draft is None:
-            return await lost(update, context)
-        text = await typed(update, context, draft, ITEM_LIMIT)
-        if text is None:
-            return None
+    async def add(update: Update, context: Context, draft: Draft, text: str) -> str | int | None:
         return await _add_item(update, context, draft, step, text)
 
-    return item_typed
+    return typed_answer(ITEM_LIMIT, add)
 
 
 def _pressed_item(step: str):  # type: ignore[no-untyped-def]
@@ -260,16 +246,18 @@ async def ask_programme(update: Update, context: Context, draft: Draft) -> bool:
 
 
 async def programme_pressed(update: Update, context: Context) -> str | int | None:
-    got = await pressed(update, context, PROGRAMME)
+    programmes = services(context).settings.programmes
+    got = await pressed_valid(
+        update,
+        context,
+        PROGRAMME,
+        lambda values: (
+            len(values) == 1 and values[0].isdigit() and int(values[0]) < len(programmes)
+        ),
+    )
     if got is None:
         return None
     draft, values = got
-    programmes = services(context).settings.programmes
-    if len(values) != 1 or not values[0].isdigit() or int(values[0]) >= len(programmes):
-        await refuse_button(update, context)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     programme = programmes[int(values[0])]
     await close_choice(update, programme)
     draft["answers"]["programme"] = programme
@@ -412,27 +400,14 @@ async def ask_constraints(update: Update, context: Context, draft: Draft) -> boo
     return True
 
 
-async def constraints_typed(update: Update, context: Context) -> str | int | None:
-    draft = draft_of(context)
-    if draft is None:
-        return await lost(update, context)
-    text = await typed(update, context, draft, LONG_LIMIT)
-    if text is None:
-        return None
-    draft["answers"]["constraints"] = text
-    return await advance(update, context, draft, CONSTRAINTS)
+constraints_typed = typed_field(CONSTRAINTS, "constraints", LONG_LIMIT)
 
 
 async def no_constraints(update: Update, context: Context) -> str | int | None:
-    got = await pressed(update, context, CONSTRAINTS)
+    got = await pressed_valid(update, context, CONSTRAINTS, lambda values: values == ["none"])
     if got is None:
         return None
-    draft, values = got
-    if values != ["none"]:
-        await refuse_button(update, context)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    draft, _values = got
     _ = translator_for(update)
     await close_choice(update, _.plain("Nothing to report"))
     draft["answers"]["constraints"] = None
@@ -468,15 +443,10 @@ async def photo_sent(update: Update, context: Context) -> str | int | None:
 
 
 async def photo_skipped(update: Update, context: Context) -> str | int | None:
-    got = await pressed(update, context, PHOTO)
+    got = await pressed_valid(update, context, PHOTO, lambda values: values == ["skip"])
     if got is None:
         return None
-    draft, values = got
-    if values != ["skip"]:
-        await refuse_button(update, context)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    draft, _values = got
     _ = translator_for(update)
     await close_choice(update, _.plain("Skip"))
     if draft["mode"] != "profile":

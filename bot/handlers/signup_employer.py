@@ -27,12 +27,11 @@ from bot.handlers.signup import (
     checked,
     choice,
     close_choice,
-    draft_of,
-    lost,
     pressed,
+    pressed_valid,
     refuse_button,
     text_step,
-    typed,
+    typed_field,
 )
 from bot.i18n import N_, Translator, sectors
 from bot.services.signup import SiteChoice, event_view
@@ -56,17 +55,7 @@ def _text_question(step: str, key: str, limit: int, question: str, example: str)
         await reply(update, _(question) + "\n" + _(example))
         return True
 
-    async def text_typed(update: Update, context: Context) -> str | int | None:
-        draft = draft_of(context)
-        if draft is None:
-            return await lost(update, context)
-        text = await typed(update, context, draft, limit)
-        if text is None:
-            return None
-        draft["answers"][key] = text
-        return await advance(update, context, draft, step)
-
-    return ask_text, text_typed
+    return ask_text, typed_field(step, key, limit)
 
 
 _ask_company, _company_typed = _text_question(
@@ -175,16 +164,13 @@ async def ask_capacity(update: Update, context: Context, draft: Draft) -> bool:
 
 
 async def capacity_pressed(update: Update, context: Context) -> str | int | None:
-    got = await pressed(update, context, CAPACITY)
+    allowed = {str(n) for n in range(1, MAX_CAPACITY + 1)}
+    got = await pressed_valid(
+        update, context, CAPACITY, lambda values: len(values) == 1 and values[0] in allowed
+    )
     if got is None:
         return None
     draft, values = got
-    allowed = {str(n) for n in range(1, MAX_CAPACITY + 1)}
-    if len(values) != 1 or values[0] not in allowed:
-        await refuse_button(update, context)
-        return None
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     await close_choice(update, values[0])
     draft["answers"]["max_candidates"] = int(values[0])
     return await advance(update, context, draft, CAPACITY)

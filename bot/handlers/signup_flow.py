@@ -196,6 +196,21 @@ async def pressed(update: Update, context: Context, step: str) -> tuple[Draft, l
     return draft, parts[3:]
 
 
+async def pressed_valid(
+    update: Update, context: Context, step: str, valid: Callable[[list[str]], bool]
+) -> tuple[Draft, list[str]] | None:
+    """`pressed`, then the query answered when `valid(values)`, refused with an alert if not."""
+    got = await pressed(update, context, step)
+    if got is None:
+        return None
+    if not valid(got[1]):
+        await refuse_button(update, context)
+        return None
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return got
+
+
 async def refuse_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
@@ -246,6 +261,35 @@ async def typed(update: Update, context: Context, draft: Draft, limit: int) -> s
         return text
     await reask(update, context, draft)
     return None
+
+
+Handler = Callable[[Update, Context], Awaitable[str | int | None]]
+Answered = Callable[[Update, Context, Draft, str], Awaitable[str | int | None]]
+
+
+def typed_answer(limit: int, then: Answered) -> Handler:
+    """A typed answer of at most `limit` characters (see `typed`), handed on with the draft."""
+
+    async def on_typed(update: Update, context: Context) -> str | int | None:
+        draft = draft_of(context)
+        if draft is None:
+            return await lost(update, context)
+        text = await typed(update, context, draft, limit)
+        if text is None:
+            return None
+        return await then(update, context, draft, text)
+
+    return on_typed
+
+
+def typed_field(step: str, key: str, limit: int) -> Handler:
+    """A typed answer kept as `answers[key]`, then the question after `step`."""
+
+    async def keep(update: Update, context: Context, draft: Draft, text: str) -> str | int:
+        draft["answers"][key] = text
+        return await advance(update, context, draft, step)
+
+    return typed_answer(limit, keep)
 
 
 def expects_text(step: str) -> Callable[[Update, Context], Awaitable[None]]:

@@ -23,14 +23,12 @@ from bot.handlers.signup_flow import (
     choice,
     clean,
     close_choice,
-    draft_of,
-    lost,
     own_buttons,
     pressed,
     reask,
     refuse_button,
     text_step,
-    typed,
+    typed_answer,
 )
 from bot.i18n import N_, Translator, sectors
 from bot.services.signup import meetable_people
@@ -54,13 +52,9 @@ async def ask_name(update: Update, context: Context, draft: Draft) -> bool:
     return True
 
 
-async def name_typed(update: Update, context: Context) -> str | int | None:
-    draft = draft_of(context)
-    if draft is None:
-        return await lost(update, context)
-    text = await typed(update, context, draft, NAME_LIMIT)
-    if text is None:
-        return None
+async def _name_given(
+    update: Update, context: Context, draft: Draft, text: str
+) -> str | int | None:
     first, _comma, last = text.partition(",")
     if not first.strip():
         _ = translator_for(update)
@@ -70,6 +64,9 @@ async def name_typed(update: Update, context: Context) -> str | int | None:
     draft["answers"]["first_name"] = first.strip()
     draft["answers"]["last_name"] = last.strip() or None
     return await advance(update, context, draft, NAME)
+
+
+name_typed = typed_answer(NAME_LIMIT, _name_given)
 
 
 async def name_from_telegram(update: Update, context: Context) -> str | int | None:
