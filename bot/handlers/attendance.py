@@ -1,7 +1,10 @@
 """Attendance: participants confirm or withdraw, take a freed seat; staff follow and mark.
 
-`att:<registration>:yes|no` and `offer:<offer>:yes|no` are for the participant the row
-belongs to (checked on the server); `pres:` buttons and `/presences` are for staff only.
+`att:<registration>:yes|no|nosure|keep` and `offer:<offer>:yes|no` are for the participant the
+row belongs to (checked on the server); `pres:` buttons and `/presences` are for staff only.
+"I cannot come" (`no`, on convocations and reminders) only asks; the seat is given away on
+"Yes, I withdraw" (`nosure`) and kept on "No, I will come" (`keep`), so a wrong tap costs
+nothing.
 """
 
 from __future__ import annotations
@@ -47,33 +50,78 @@ ANSWERS = {
     Outcome.DECLINED: N_("Noted: you decline the seat. Thank you for answering."),
     Outcome.ALREADY_ANSWERED: N_("You have already answered this offer. Nothing changes."),
     Outcome.EXPIRED: N_("Sorry, this offer has expired: the seat went to the next person."),
+    Outcome.ASK_WITHDRAWAL: N_(
+        "You cannot come to {event}? Your seat will be offered to another person."
+    ),
+    Outcome.KEPT: N_("Very well: you keep your seat at {event}. Nothing changes."),
 }
+ATTENDANCE_CHOICES = (attendance.YES, attendance.NO, attendance.SURE, attendance.KEEP)
 
 
 def answer_text(_: Translator, answer: attendance.Answer) -> str:
     return _(ANSWERS[answer.outcome], event=answer.event_name)
 
 
-def _choice(parts: list[str]) -> tuple[int, bool] | None:
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in (attendance.YES, attendance.NO):
+def _choice(
+    parts: list[str], choices: tuple[str, ...] = (attendance.YES, attendance.NO)
+) -> tuple[int, str] | None:
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in choices:
         return None
-    return int(parts[1]), parts[2] == attendance.YES
+    return int(parts[1]), parts[2]
+
+
+def withdrawal_keyboard(_: Translator, registration_id: int) -> InlineKeyboardMarkup:
+    """One big button per line: less risk of a wrong tap on a small screen."""
+    return column([
+        button(_.plain("Yes, I withdraw"), ATTENDANCE_PREFIX, registration_id, attendance.SURE),
+        button(_.plain("No, I will come"), ATTENDANCE_PREFIX, registration_id, attendance.KEEP),
+    ])
+
+
+async def _drop_buttons(update: Update) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        log.debug("Question buttons already gone")
 
 
 async def on_attendance(update: Update, context: Context) -> None:
-    """'I confirm' / 'I cannot come' under a convocation or a reminder."""
+    """'I confirm' / 'I cannot come' under a convocation or a reminder, then the question.
+
+    'I cannot come' asks first; only 'Yes, I withdraw' gives the seat away.
+    """
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await query.answer()
     _ = translator_for(update)
-    choice = _choice(unpack(query.data))
+    choice = _choice(unpack(query.data), ATTENDANCE_CHOICES)
     if choice is None:
         await reply(update, _(ANSWERS[Outcome.UNKNOWN]))
         return
     app = services(context)
-    result = await attendance.answer_attendance(
-        app.database, choice[0], update.effective_user.id, choice[1], app.settings.staff_ids
-    )
+    registration_id, action = choice
+    user_id = update.effective_user.id
+    if action == attendance.NO:
+        result = await attendance.check_seat(
+            app.database, registration_id, user_id, Outcome.ASK_WITHDRAWAL
+        )
+        markup = (withdrawal_keyboard(_, registration_id)
+                  if result.outcome is Outcome.ASK_WITHDRAWAL else None)
+        await reply(update, answer_text(_, result), reply_markup=markup)
+        return
+    if action == attendance.KEEP:
+        result = await attendance.check_seat(app.database, registration_id, user_id, Outcome.KEPT)
+    else:
+        result = await attendance.answer_attendance(
+            app.database, registration_id, user_id, action == attendance.YES,
+            app.settings.staff_ids,
+        )
+    if action in (attendance.SURE, attendance.KEEP) and result.outcome in (
+        Outcome.WITHDRAWN, Outcome.KEPT
+    ):
+        await _drop_buttons(update)  # the question is answered: no second tap on it
     await reply(update, answer_text(_, result))
     if result.outcome is Outcome.WITHDRAWN:
         await _wake_outbox(context)
@@ -91,7 +139,8 @@ async def on_offer(update: Update, context: Context) -> None:
         return
     app = services(context)
     result = await attendance.answer_offer(
-        app.database, choice[0], update.effective_user.id, choice[1], app.settings.staff_ids
+        app.database, choice[0], update.effective_user.id, choice[1] == attendance.YES,
+        app.settings.staff_ids,
     )
     if result.outcome in (Outcome.ACCEPTED, Outcome.DECLINED, Outcome.EXPIRED):
         try:

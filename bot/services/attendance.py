@@ -30,6 +30,8 @@ OFFER_HOURS = 24
 OFFER_MINIMUM = timedelta(hours=1)
 OFFER_CLOSES_BEFORE_START = timedelta(hours=3)
 YES, NO = "yes", "no"
+# "I cannot come" only asks; the seat is given away on SURE, kept on KEEP.
+SURE, KEEP = "nosure", "keep"
 ROLE_NAMES = {Role.CANDIDATE: N_("candidate"), Role.EMPLOYER: N_("employer")}
 
 
@@ -45,6 +47,8 @@ class Outcome(StrEnum):
     DECLINED = "declined"
     ALREADY_ANSWERED = "already_answered"
     EXPIRED = "expired"
+    ASK_WITHDRAWAL = "ask_withdrawal"
+    KEPT = "kept"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,25 @@ async def _cancel_reminders(session: AsyncSession, registration_id: int) -> None
 
 
 # -- attendance answers ---------------------------------------------------------------------
+
+
+async def check_seat(
+    database: Database, registration_id: int, telegram_id: int, outcome: Outcome
+) -> Answer:
+    """Read-only: `outcome` if the registration is the presser's and still active.
+
+    Used to ask "are you sure?" before a withdrawal and for "No, I will come": nothing changes.
+    """
+    async with database.session() as session:
+        found = await _owned(session, registration_id, telegram_id)
+        if isinstance(found, Outcome):
+            return Answer(found)
+        registration, _person, event = found
+        if registration.status == RegistrationStatus.WITHDRAWN:
+            return Answer(Outcome.ALREADY_WITHDRAWN, event.name)
+        if registration.status not in ACTIVE:
+            return Answer(Outcome.NOT_ACTIVE, event.name)
+        return Answer(outcome, event.name)
 
 
 async def answer_attendance(
@@ -230,6 +253,8 @@ async def answer_offer(
         if isinstance(found, Outcome):
             return Answer(found)
         registration, person, event = found
+        if offer.status == OfferStatus.EXPIRED:
+            return Answer(Outcome.EXPIRED, event.name)
         if offer.status != OfferStatus.PENDING:
             return Answer(Outcome.ALREADY_ANSWERED, event.name)
         moment = now()
