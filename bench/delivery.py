@@ -124,6 +124,17 @@ def start_bot(
         )
 
 
+def stop_processes(bot: subprocess.Popen[bytes] | None, sandbox: subprocess.Popen[str]) -> None:
+    """Stop the bot cleanly (SIGTERM, then SIGKILL after 15 s), then the sandbox."""
+    if bot is not None and bot.poll() is None:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            bot.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+    sandbox.send_signal(signal.SIGTERM)
+    sandbox.wait(timeout=10)
+
 async def open_chats(
     client: SandboxClient, url: str, participants: int, first_id: int = FIRST_USER_ID
 ) -> None:
@@ -233,14 +244,7 @@ async def run_once(participants: int, rate: int, *, kill_at: int | None) -> RunR
             )
         finally:
             await client.aclose()
-            if bot is not None and bot.poll() is None:
-                bot.send_signal(signal.SIGTERM)
-                try:
-                    bot.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    bot.kill()
-            sandbox.send_signal(signal.SIGTERM)
-            sandbox.wait(timeout=10)
+            stop_processes(bot, sandbox)
     seconds = max(last - first, 1e-9)
     return RunResult(sent, seconds, (sent - 1) / seconds / rate, lost, duplicated)
 
@@ -380,14 +384,7 @@ async def plan_publish(rate: int) -> tuple[float, float]:
             published = time.monotonic()
         finally:
             await client.aclose()
-            if bot is not None and bot.poll() is None:
-                bot.send_signal(signal.SIGTERM)
-                try:
-                    bot.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    bot.kill()
-            sandbox.send_signal(signal.SIGTERM)
-            sandbox.wait(timeout=10)
+            stop_processes(bot, sandbox)
     return planned - started, published - planned
 
 
