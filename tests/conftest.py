@@ -7,8 +7,11 @@ a fresh one on the same file, as a process restart would.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -47,18 +50,33 @@ class BotRunner:
 
 
 class Sql:
-    """Reads the bot's SQLite file directly, to check what is really stored."""
+    """Reads the bot's SQLite file directly, to check what is really stored.
+
+    Reads may block: in WAL mode they never wait for a writer. Writes go through
+    `await sql.write(...)` in a thread: a blocking write from the test's coroutine would stop
+    the event loop the bot runs in, while the bot may hold the write lock (deadlock).
+    """
+
+    WRITE = re.compile(r"^\s*(insert|update|delete|replace)\b", re.IGNORECASE)
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def __call__(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.path, timeout=30) as connection:
+    def _run(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(self.path, timeout=30)) as connection, connection:
             return list(connection.execute(query, params))
+
+    def __call__(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        if self.WRITE.match(query):
+            raise AssertionError("write with `await sql.write(...)`, not `sql(...)`")
+        return self._run(query, params)
 
     def scalar(self, query: str, *params: Any) -> Any:
         rows = self(query, *params)
         return rows[0][0] if rows else None
+
+    async def write(self, query: str, *params: Any) -> None:
+        await asyncio.to_thread(self._run, query, params)
 
 
 @pytest.fixture

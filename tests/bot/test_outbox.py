@@ -191,7 +191,7 @@ async def test_after_a_crash_journaled_rows_are_not_resent_and_others_are(
     row_1 = sql.scalar("SELECT id FROM outbox WHERE idempotency_key='k:1'")
     # As if the bot died after Telegram's answer to k:1 but before the commit, and while k:2
     # was claimed but not yet handed over.
-    sql("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
+    await sql.write("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
     journal = bot_runner.settings.data_dir / "outbox-sent.journal"
     journal.write_text(f"{row_1} {delivered.message_id}\n")
 
@@ -233,8 +233,8 @@ async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
     await database.dispose()
     # As if the bot died while both requests were out (their "started" lines are in the
     # journal): p:1's answer never came back, p:2 never reached Telegram.
-    sql("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
-    sql(
+    await sql.write("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
+    await sql.write(
         "UPDATE outbox SET payload=json_set(payload, '$.probe_floor', ?) "
         "WHERE idempotency_key='p:2'",
         delivered.message_id,
@@ -276,7 +276,7 @@ async def test_probe_is_skipped_when_the_bot_wrote_above_the_floor(
     await alice.command("start")  # the bot answers directly, above the row's floor
     reply = await alice.wait_for(lambda m: m.message_id > delivered.message_id)
     await bot_runner.stop()
-    sql("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
+    await sql.write("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
     row_id = sql.scalar("SELECT id FROM outbox")
     (bot_runner.settings.data_dir / "outbox-sent.journal").write_text(f"{row_id} -\n")
     await bot_runner.start()

@@ -110,7 +110,9 @@ async def test_profile_shows_the_card_without_staff_only_data_and_edits_a_field(
     assert "✏️ Métier visé" in card.button_labels and "✏️ Photo" in card.button_labels
 
     person_id = sql.scalar("select id from people where telegram_id = 3001")
-    sql("update candidate_profiles set constraints = 'Secret' where person_id = ?", person_id)
+    await sql.write(
+        "update candidate_profiles set constraints = 'Secret' where person_id = ?", person_id
+    )
     database = Database(settings.resolved_database_url)
     try:
         shown = await portrait_card(database, person_id)

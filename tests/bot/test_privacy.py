@@ -126,7 +126,7 @@ async def test_erase_leaves_nothing_about_the_person(
     assert sql.scalar("select wishes from registrations where role = 'employer'") == (
         f"[{person_id}]"
     )
-    sql(
+    await sql.write(
         "insert into outbox (idempotency_key, chat_id, person_id, event_id, kind, payload,"
         " send_after, status, attempts, created_at) values"
         " ('convocation:1', 4003, ?, ?, 'convocation', '{}', '2030-01-01', 'pending', 0,"

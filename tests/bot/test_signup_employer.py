@@ -93,7 +93,7 @@ async def test_closed_or_unknown_links_store_nothing(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql, settings: Settings
 ) -> None:
     codes = await make_event(settings)
-    sql("update events set status = 'closed' where id = ?", codes.event_id)
+    await sql.write("update events set status = 'closed' where id = ?", codes.event_id)
     zoe = client.user(2003, first_name="Zoé")
     await zoe.command("start", codes.employer)
     await asked(zoe, "sont closes")
@@ -109,7 +109,7 @@ async def test_event_closing_during_signup_stores_nothing(
     yan = client.user(2004, first_name="Yan")
     await sign_up_candidate(yan, codes.candidate)
     await asked(yan, SUMMARY)
-    sql("update events set status = 'closed' where id = ?", codes.event_id)
+    await sql.write("update events set status = 'closed' where id = ?", codes.event_id)
     await tap(yan, "✅ C'est bon")
     await asked(yan, "ont fermé entre-temps")
     assert sql.scalar("select count(*) from registrations") == 0
