@@ -12,7 +12,7 @@ import contextlib
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -245,16 +245,24 @@ def _draft_id(data: str | None) -> int | None:
     return int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
 
 
+async def _pressed_draft(query: CallbackQuery, _: Translator) -> int | None:
+    """The draft a send/cancel button names, the press answered; None (and told) if forged."""
+    draft_id = _draft_id(query.data)
+    if draft_id is None:
+        await query.answer(_("This button is no longer valid. Type /broadcast."), show_alert=True)
+        return None
+    await query.answer()
+    return draft_id
+
+
 @staff_only
 async def on_send(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     _ = translator_for(update)
-    draft_id = _draft_id(query.data)
+    draft_id = await _pressed_draft(query, _)
     if draft_id is None:
-        await query.answer(_("This button is no longer valid. Type /broadcast."), show_alert=True)
         return
-    await query.answer()
     app = services(context)
     result = await service.send_broadcast(app.database, draft_id)
     if result.outcome == SendOutcome.MISSING:
@@ -281,11 +289,9 @@ async def on_drop(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     _ = translator_for(update)
-    draft_id = _draft_id(query.data)
+    draft_id = await _pressed_draft(query, _)
     if draft_id is None:
-        await query.answer(_("This button is no longer valid. Type /broadcast."), show_alert=True)
         return
-    await query.answer()
     if await service.cancel_draft(services(context).database, draft_id):
         await query.edit_message_text(_("Nothing was sent."))
     else:
