@@ -135,6 +135,7 @@ def stop_processes(bot: subprocess.Popen[bytes] | None, sandbox: subprocess.Pope
     sandbox.send_signal(signal.SIGTERM)
     sandbox.wait(timeout=10)
 
+
 async def open_chats(
     client: SandboxClient, url: str, participants: int, first_id: int = FIRST_USER_ID
 ) -> None:

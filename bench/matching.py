@@ -39,28 +39,62 @@ def _sites(n: int, rooms: int) -> list[tuple[str, int]]:
 
 
 FAMILIES: dict[str, dict[str, Any]] = {
-    "8x8 2+2": {"seeds": [0, 1, 2, 3, 4], "cpsat": 10.0,
-                "make": lambda s: ex.ose_ton_projet(seed=s, size=8)},
-    "16x16 2+2": {"seeds": [0, 1, 2, 3, 4], "cpsat": 20.0,
-                  "make": lambda s: ex.ose_ton_projet(seed=s, size=16)},
+    "8x8 2+2": {
+        "seeds": [0, 1, 2, 3, 4],
+        "cpsat": 10.0,
+        "make": lambda s: ex.ose_ton_projet(seed=s, size=8),
+    },
+    "16x16 2+2": {
+        "seeds": [0, 1, 2, 3, 4],
+        "cpsat": 20.0,
+        "make": lambda s: ex.ose_ton_projet(seed=s, size=16),
+    },
     "50x15 1+1, 4 sites, 18 seats, 6 rounds": {
-        "seeds": [0, 1, 2], "cpsat": 120.0, "make": lambda s: ex.emploi_booster(seed=s)},
+        "seeds": [0, 1, 2],
+        "cpsat": 120.0,
+        "make": lambda s: ex.emploi_booster(seed=s),
+    },
     "500x100 1+1, 10 sites, 8 rounds": {
-        "seeds": [0], "cpsat": 60.0,
+        "seeds": [0],
+        "cpsat": 60.0,
         "make": lambda s: ex.random_instance(
-            500, 100, employers_per_room=1, candidates_per_room=1, rounds=8,
-            sites=_sites(10, 10), seed=s, explicit_affinity=True, affinity_density=0.3,
-            remote_share=0.3, wish_share=0.0)},
+            500,
+            100,
+            employers_per_room=1,
+            candidates_per_room=1,
+            rounds=8,
+            sites=_sites(10, 10),
+            seed=s,
+            explicit_affinity=True,
+            affinity_density=0.3,
+            remote_share=0.3,
+            wish_share=0.0,
+        ),
+    },
     "5000x500 1+3, 20 sites, 5 rounds": {
-        "seeds": [0], "cpsat": None,
+        "seeds": [0],
+        "cpsat": None,
         "make": lambda s: ex.random_instance(
-            5000, 500, employers_per_room=1, candidates_per_room=3, rounds=5,
-            sites=_sites(20, 25), seed=s, explicit_affinity=True, affinity_density=0.05,
-            remote_share=0.3, wish_share=0.0)},
+            5000,
+            500,
+            employers_per_room=1,
+            candidates_per_room=3,
+            rounds=5,
+            sites=_sites(20, 25),
+            seed=s,
+            explicit_affinity=True,
+            affinity_density=0.05,
+            remote_share=0.3,
+            wish_share=0.0,
+        ),
+    },
 }
-QUICK = {"8x8 2+2": [0, 1], "16x16 2+2": [0, 1],
-         "50x15 1+1, 4 sites, 18 seats, 6 rounds": [0],
-         "500x100 1+1, 10 sites, 8 rounds": [0]}
+QUICK = {
+    "8x8 2+2": [0, 1],
+    "16x16 2+2": [0, 1],
+    "50x15 1+1, 4 sites, 18 seats, 6 rounds": [0],
+    "500x100 1+1, 10 sites, 8 rounds": [0],
+}
 QUICK_CPSAT = 10.0
 
 
@@ -104,8 +138,13 @@ def cpsat(inst: Instance, time_limit: float) -> tuple[float, float, float, bool]
                 if tables.compatible[c, e]:
                     for t in rounds:
                         x[c, e, t] = m.NewBoolVar("")
-        p = {(e, s, t): m.NewBoolVar("") for e in range(n_e) for s in sites
-             if tables.employers[e].accepts(s) and rooms[s] > 0 for t in rounds}
+        p = {
+            (e, s, t): m.NewBoolVar("")
+            for e in range(n_e)
+            for s in sites
+            if tables.employers[e].accepts(s) and rooms[s] > 0
+            for t in rounds
+        }
         for (c, e, t), var in x.items():
             if (e, cand_site[c], t) in p:
                 m.AddImplication(var, p[e, cand_site[c], t])
@@ -160,13 +199,18 @@ def baseline(inst: Instance, mode: str, seed: int) -> Plan:
     rng = random.Random(seed)
     ev = inst.event
     a = tables.ce.copy()
-    score = a if mode == "greedy" else np.array(
-        [[rng.random() for _ in range(a.shape[1])] for _ in range(a.shape[0])]) \
-        if a.size < 300_000 else np.random.default_rng(seed).random(a.shape)
+    score = (
+        a
+        if mode == "greedy"
+        else np.array([[rng.random() for _ in range(a.shape[1])] for _ in range(a.shape[0])])
+        if a.size < 300_000
+        else np.random.default_rng(seed).random(a.shape)
+    )
     met = np.zeros(a.shape, dtype=bool)
     used = np.zeros(a.shape[1])
-    cap = np.array([np.inf if e.max_candidates is None else e.max_candidates
-                    for e in tables.employers])
+    cap = np.array(
+        [np.inf if e.max_candidates is None else e.max_candidates for e in tables.employers]
+    )
     cand_site = np.array([c.site for c in tables.candidates])
     rounds = []
     for t in range(ev.rounds):
@@ -186,8 +230,13 @@ def baseline(inst: Instance, mode: str, seed: int) -> Plan:
             emps, cands = [e], [c]
             free_c[c] = free_e[e] = False
             while len(emps) < ev.employers_per_room:
-                options = [j for j in np.flatnonzero(free_e) if tables.employers[j].accepts(site)
-                           and not met[cands, j].any() and used[j] + 1 <= cap[j]]
+                options = [
+                    j
+                    for j in np.flatnonzero(free_e)
+                    if tables.employers[j].accepts(site)
+                    and not met[cands, j].any()
+                    and used[j] + 1 <= cap[j]
+                ]
                 if not options:
                     break
                 j = max(options, key=lambda j: score[cands, j].sum())
@@ -203,8 +252,14 @@ def baseline(inst: Instance, mode: str, seed: int) -> Plan:
                 free_c[i] = False
             met[np.ix_(cands, emps)] = True
             used[emps] += len(cands)
-            rooms.append(Room(site, 0, [tables.employers[j].id for j in emps],
-                              [tables.candidates[i].id for i in cands]))
+            rooms.append(
+                Room(
+                    site,
+                    0,
+                    [tables.employers[j].id for j in emps],
+                    [tables.candidates[i].id for i in cands],
+                )
+            )
         numbers: dict[str, int] = {}
         for room in rooms:
             numbers[room.site] = numbers.get(room.site, 0) + 1
@@ -225,16 +280,19 @@ def run_family(name: str, seeds: list[int], cpsat_limit: float | None) -> dict[s
         ours_s, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
         problems = check_plan(inst, plan)
         rss_ours = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        row: dict[str, Any] = {"seed": seed, "ours": plan.score, "ours_s": ours_s,
-                               "ours_cpu": ours_cpu,
-                               "valid": not problems,
-                               "proven": bool(plan.breakdown.get("proven_optimal")),
-                               "rss_mb": rss_ours}
+        row: dict[str, Any] = {
+            "seed": seed,
+            "ours": plan.score,
+            "ours_s": ours_s,
+            "ours_cpu": ours_cpu,
+            "valid": not problems,
+            "proven": bool(plan.breakdown.get("proven_optimal")),
+            "rss_mb": rss_ours,
+        }
         for mode in ("random", "greedy"):
             base = baseline(inst, mode, seed)
             row[mode] = base.score
-            row[f"{mode}_valid"] = not [p for p in check_plan(inst, base)
-                                        if "ni salle" not in p]
+            row[f"{mode}_valid"] = not [p for p in check_plan(inst, base) if "ni salle" not in p]
             seated = {c for rp in base.rounds for r in rp.rooms for c in r.candidates}
             row[f"{mode}_unseated"] = sum(c.id not in seated for c in inst.active_candidates)
         if cpsat_limit is not None:
@@ -252,8 +310,7 @@ def _fmt_family(result: dict[str, Any]) -> str:
 
     valid = all(r["valid"] for r in rows)
     ours_proven = sum(r["proven"] for r in rows)
-    times = (f"{max(r['ours_cpu'] for r in rows):.2f} / "
-             f"{max(r['ours_s'] for r in rows):.2f}")
+    times = f"{max(r['ours_cpu'] for r in rows):.2f} / {max(r['ours_s'] for r in rows):.2f}"
     if "cpsat" in rows[0]:
         proven = sum(r["cpsat_proven"] for r in rows)
         cp = f"{mean('cpsat'):.3f} / {mean('cpsat_bound'):.3f} ({proven}/{len(rows)} proven)"
@@ -262,29 +319,40 @@ def _fmt_family(result: dict[str, Any]) -> str:
         ratio_s = f"{100 * min(ratios):.2f} %" if len(ratios) == len(rows) else "no bound in time"
     else:
         cp, cp_s, ratio_s = "skipped (too large for CP-SAT)", "-", "-"
-    return (f"| {result['name']} | {len(rows)} | {mean('ours'):.3f} | {times} | "
-            f"{ours_proven}/{len(rows)} | {cp} | {cp_s} | {ratio_s} | {mean('random'):.3f} | "
-            f"{mean('greedy'):.3f} ({max(r['greedy_unseated'] for r in rows)}) | "
-            f"{max(r['rss_mb'] for r in rows):.0f} | {'yes' if valid else 'NO'} |")
+    return (
+        f"| {result['name']} | {len(rows)} | {mean('ours'):.3f} | {times} | "
+        f"{ours_proven}/{len(rows)} | {cp} | {cp_s} | {ratio_s} | {mean('random'):.3f} | "
+        f"{mean('greedy'):.3f} ({max(r['greedy_unseated'] for r in rows)}) | "
+        f"{max(r['rss_mb'] for r in rows):.0f} | {'yes' if valid else 'NO'} |"
+    )
 
 
-HEADER = ("| family | instances | our score (mean) | our time s, CPU / wall (max) | "
-          "ours proven optimal | CP-SAT best / bound (mean) | CP-SAT time s (max) | "
-          "ours / CP-SAT bound (worst) | random | "
-          "greedy (candidates it leaves without a meeting) | peak RSS MB | all plans valid |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = (
+    "| family | instances | our score (mean) | our time s, CPU / wall (max) | "
+    "ours proven optimal | CP-SAT best / bound (mean) | CP-SAT time s (max) | "
+    "ours / CP-SAT bound (worst) | random | "
+    "greedy (candidates it leaves without a meeting) | peak RSS MB | all plans valid |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
 
 
 def _fmt_seeds(results: list[dict[str, Any]]) -> str:
-    lines = ["| family | seed | our score | proven optimal | CPU s | wall s | CP-SAT optimum |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| family | seed | our score | proven optimal | CPU s | wall s | CP-SAT optimum |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for result in results:
         for r in result["rows"]:
-            cp = (f"{r['cpsat']:.3f}" + ("" if r.get("cpsat_proven") else " (not proven)")
-                  if "cpsat" in r else "-")
-            lines.append(f"| {result['name']} | {r['seed']} | {r['ours']:.3f} | "
-                         f"{'yes' if r['proven'] else 'no'} | {r['ours_cpu']:.3f} | "
-                         f"{r['ours_s']:.3f} | {cp} |")
+            cp = (
+                f"{r['cpsat']:.3f}" + ("" if r.get("cpsat_proven") else " (not proven)")
+                if "cpsat" in r
+                else "-"
+            )
+            lines.append(
+                f"| {result['name']} | {r['seed']} | {r['ours']:.3f} | "
+                f"{'yes' if r['proven'] else 'no'} | {r['ours_cpu']:.3f} | "
+                f"{r['ours_s']:.3f} | {cp} |"
+            )
     return "\n".join(lines)
 
 
@@ -295,8 +363,11 @@ def groups_table(seeds: list[int]) -> str:
     """Co-searching groups: repeated meetings against the proven floor (0 when avoidable)."""
     from matching.groups import repeat_floor
 
-    lines = ["| people, groups × size, rounds | seeds | repeated meetings (max) | floor | "
-             "diversity (mean) | CPU / wall s (max) |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| people, groups × size, rounds | seeds | repeated meetings (max) | floor | "
+        "diversity (mean) | CPU / wall s (max) |",
+        "|---|---|---|---|---|---|",
+    ]
     for n, size, rounds in GROUPS:
         reps, divs, cpus, walls = [], [], [], []
         for seed in seeds:
@@ -312,8 +383,10 @@ def groups_table(seeds: list[int]) -> str:
             reps.append(plan.breakdown["repeated_pairs"])
             divs.append(plan.breakdown["diversity"])
         floor = repeat_floor([np.full(n // size, size)] * rounds)
-        lines.append(f"| {n}, {n // size} × {size}, {rounds} | {len(seeds)} | {max(reps)} | "
-                     f"{floor} | {np.mean(divs):.3f} | {max(cpus):.2f} / {max(walls):.2f} |")
+        lines.append(
+            f"| {n}, {n // size} × {size}, {rounds} | {len(seeds)} | {max(reps)} | "
+            f"{floor} | {np.mean(divs):.3f} | {max(cpus):.2f} / {max(walls):.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -336,8 +409,16 @@ def main() -> int:
         limit = FAMILIES[name]["cpsat"]
         if args.quick and limit is not None:
             limit = min(limit, QUICK_CPSAT)
-        cmd = [sys.executable, __file__, "--family", name, "--seeds",
-               ",".join(map(str, seeds)), "--cpsat", str(limit or 0)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--family",
+            name,
+            "--seeds",
+            ",".join(map(str, seeds)),
+            "--cpsat",
+            str(limit or 0),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
         print(_fmt_family(results[-1]), flush=True)

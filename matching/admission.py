@@ -28,8 +28,10 @@ from matching.affinity import AffinityTables
 from matching.i18n import N_, translator
 from matching.model import Instance
 
-RULE = N_("rule: people with the fewest good matches go first, then an order drawn at random "
-          "with seed {seed}")
+RULE = N_(
+    "rule: people with the fewest good matches go first, then an order drawn at random "
+    "with seed {seed}"
+)
 
 
 @dataclass
@@ -41,7 +43,10 @@ class Admission:
 
 
 def admit(
-    instance: Instance, tables: AffinityTables, seed: int, preferred: set[int] | None = None,
+    instance: Instance,
+    tables: AffinityTables,
+    seed: int,
+    preferred: set[int] | None = None,
     language: str = "fr",
 ) -> Admission:
     """Decide who is admitted; ``preferred`` candidates (already convened) go first."""
@@ -65,8 +70,7 @@ def admit(
         for c in members[:cap]:
             admitted[c] = True
         for c in members[cap:]:
-            reasons[c] = _reason(instance, site.id, site.rooms, len(members), cap, seed,
-                                 language)
+            reasons[c] = _reason(instance, site.id, site.rooms, len(members), cap, seed, language)
     seated = {s.id: min(capacity[s.id], len(by_site[s.id])) for s in ev.sites}
     return Admission(admitted, reasons, priority, _fair_floor(instance, tables, seated))
 
@@ -99,7 +103,9 @@ def _site_capacity(
 
 
 def _flow_graph(
-    instance: Instance, tables: AffinityTables, demand: dict[str, int],
+    instance: Instance,
+    tables: AffinityTables,
+    demand: dict[str, int],
     pair_cap: dict[str, int] | None,
 ) -> nx.DiGraph:
     """Sites -> employers -> sink; ``pair_cap`` bounds site->employer (one meeting a pair)."""
@@ -132,15 +138,27 @@ def _reason(
     rule = _(RULE, seed=seed)
     if rooms == 0:
         return _('Site "{site}" has no room: waiting list.', site=site)
-    if ev.employers_per_room > 0 and not any(
-        e.accepts(site) for e in instance.active_employers
-    ):
+    if ev.employers_per_room > 0 and not any(e.accepts(site) for e in instance.active_employers):
         return _('No employer receives on site "{site}": waiting list.', site=site)
     if ev.employers_per_room == 0:
-        return _('{demand} candidates on site "{site}" for {rooms} room(s) of {seats}: '
-                 "waiting list ({rule}).", demand=demand, site=site, rooms=rooms,
-                 seats=ev.candidates_per_room, rule=rule)
-    return _('{demand} candidates on site "{site}" for {places} possible seat(s) ({rooms} '
-             "room(s) of {seats}, {rounds} round(s), given the available employers): waiting "
-             "list ({rule}).", demand=demand, site=site, places=cap, rooms=rooms,
-             seats=ev.candidates_per_room, rounds=ev.rounds, rule=rule)
+        return _(
+            '{demand} candidates on site "{site}" for {rooms} room(s) of {seats}: '
+            "waiting list ({rule}).",
+            demand=demand,
+            site=site,
+            rooms=rooms,
+            seats=ev.candidates_per_room,
+            rule=rule,
+        )
+    return _(
+        '{demand} candidates on site "{site}" for {places} possible seat(s) ({rooms} '
+        "room(s) of {seats}, {rounds} round(s), given the available employers): waiting "
+        "list ({rule}).",
+        demand=demand,
+        site=site,
+        places=cap,
+        rooms=rooms,
+        seats=ev.candidates_per_room,
+        rounds=ev.rounds,
+        rule=rule,
+    )

@@ -66,8 +66,9 @@ def build_tables(instance: Instance) -> AffinityTables:
     weights = instance.weights
     site_ids = [site.id for site in instance.event.sites]
     site_index = {site: k for k, site in enumerate(site_ids)}
-    accepts = np.array([[e.accepts(site) for site in site_ids] for e in employers],
-                       dtype=bool).reshape(len(employers), len(site_ids))
+    accepts = np.array(
+        [[e.accepts(site) for site in site_ids] for e in employers], dtype=bool
+    ).reshape(len(employers), len(site_ids))
     cand_site = np.array([site_index[c.site] for c in candidates], dtype=int)
     compatible = accepts[:, cand_site].T.reshape(len(candidates), len(employers))
     if instance.affinity is not None:
@@ -125,9 +126,9 @@ def _incidence(sets: Sequence[Iterable[str]], vocab: dict[str, int]) -> sparse.c
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(sets), max(len(vocab), 1)))
 
 
-def _pair_counts(left: Sequence[Iterable[str]], right: Sequence[Iterable[str]]) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray
-]:
+def _pair_counts(
+    left: Sequence[Iterable[str]], right: Sequence[Iterable[str]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """|L_i ∩ R_j| for all pairs, plus the sizes of each set."""
     vocab: dict[str, int] = {}
     left_m = _incidence(left, vocab)
@@ -215,8 +216,9 @@ def candidate_diversity(candidates: Sequence[Candidate], w: Weights) -> np.ndarr
     sector = 1.0 - _jaccard_matrix([c.sectors for c in candidates])
     age = _differ([c.age_band for c in candidates])
     programme = _differ([c.programme for c in candidates])
-    div = (w.diversity_sector * sector + w.diversity_age * age
-           + w.diversity_programme * programme) / total
+    div = (
+        w.diversity_sector * sector + w.diversity_age * age + w.diversity_programme * programme
+    ) / total
     np.fill_diagonal(div, 0.0)
     return div
 

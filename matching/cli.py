@@ -35,8 +35,9 @@ def _parser(_: Translator) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", help=_("JSON file to write the plan to"))
     parser.add_argument("--seed", type=int, default=0, help=_("seed (reproducible result)"))
     parser.add_argument("--picture", help=_("PNG picture of the plan to write"))
-    parser.add_argument("--time-limit", type=float, default=None,
-                        help=_("maximum computing time in seconds"))
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help=_("maximum computing time in seconds")
+    )
     return parser
 
 
@@ -58,8 +59,10 @@ def main(argv: list[str] | None = None, language: str = "fr") -> int:
         if args.picture:
             Path(args.picture).write_bytes(render_plan_png(instance, plan, language=language))
     except OSError as exc:
-        print(_("Cannot write {file}: {error}", file=exc.filename, error=exc.strerror),
-              file=sys.stderr)
+        print(
+            _("Cannot write {file}: {error}", file=exc.filename, error=exc.strerror),
+            file=sys.stderr,
+        )
         return 1
     print(summary(plan, language))
     if not args.output:
@@ -75,24 +78,36 @@ def summary(plan: Plan, language: str = "fr") -> str:
     rooms = sum(len(rp.rooms) for rp in plan.rounds)
     seated = {p for rp in plan.rounds for r in rp.rooms for p in (*r.candidates, *r.employers)}
     lines = [
-        _("Plan ready: {rounds} round(s), {rooms} room(s), {people} person(s) convened.",
-          rounds=len(plan.rounds), rooms=rooms, people=len(seated)),
+        _(
+            "Plan ready: {rounds} round(s), {rooms} room(s), {people} person(s) convened.",
+            rounds=len(plan.rounds),
+            rooms=rooms,
+            people=len(seated),
+        ),
         _("Score: {score}.", score=f"{plan.score:.2f}"),
     ]
     if plan.worst_candidate:
         worst = plan.worst_candidate
-        lines.append(_("Worst-off candidate: {name} (score {score}).", name=worst["id"],
-                       score=f"{float(worst['score']):.2f}"))
+        lines.append(
+            _(
+                "Worst-off candidate: {name} (score {score}).",
+                name=worst["id"],
+                score=f"{float(worst['score']):.2f}",
+            )
+        )
     withdrawn = _(WITHDRAWN_REASON)
     waiting = [w for w in plan.waiting if w.reason != withdrawn]
     if waiting:
-        lines.append(_.n("Waiting list: {count} person.", "Waiting list: {count} people.",
-                         len(waiting)))
-        lines.extend("  - " + _("{name}: {reason}", name=w.id, reason=w.reason)
-                     for w in waiting[:10])
+        lines.append(
+            _.n("Waiting list: {count} person.", "Waiting list: {count} people.", len(waiting))
+        )
+        lines.extend(
+            "  - " + _("{name}: {reason}", name=w.id, reason=w.reason) for w in waiting[:10]
+        )
         if len(waiting) > 10:
-            lines.append("  " + _.n("… and {count} other.", "… and {count} others.",
-                                    len(waiting) - 10))
+            lines.append(
+                "  " + _.n("… and {count} other.", "… and {count} others.", len(waiting) - 10)
+            )
     else:
         lines.append(_("Everyone has a seat."))
     return "\n".join(lines)

@@ -157,14 +157,15 @@ class _Columns:
             r_rows.append(k)
         n_art = self.n_adm if artificial is not None else 0
         width = n + n_art
-        a_emp = sparse.csr_matrix((np.ones(len(e_rows)), (e_rows, e_cols)),
-                                  shape=(self.n_e, width))
-        a_room = sparse.csr_matrix((np.ones(n), (r_rows, np.arange(n))),
-                                   shape=(len(self.sites), width))
+        a_emp = sparse.csr_matrix((np.ones(len(e_rows)), (e_rows, e_cols)), shape=(self.n_e, width))
+        a_room = sparse.csr_matrix(
+            (np.ones(n), (r_rows, np.arange(n))), shape=(len(self.sites), width)
+        )
         c_rows += list(range(n_art))
         c_cols += list(range(n, width))
-        a_cand = sparse.csr_matrix((np.ones(len(c_rows)), (c_rows, c_cols)),
-                                   shape=(self.n_adm, width))
+        a_cand = sparse.csr_matrix(
+            (np.ones(len(c_rows)), (c_rows, c_cols)), shape=(self.n_adm, width)
+        )
         if artificial is not None:
             value = np.concatenate([value, np.full(n_art, -artificial)])
         return value, a_emp, a_cand, a_room
@@ -199,16 +200,24 @@ def solve_columns(
         if time.perf_counter() > deadline:
             return None
         value, a_emp, a_cand, a_room = cols.matrices(cols.keys, big)
-        lp = linprog(-value, A_ub=sparse.vstack([a_emp, a_room]).tocsr(),
-                     b_ub=np.concatenate([np.ones(n_e), rooms]), A_eq=a_cand,
-                     b_eq=np.ones(n_adm), bounds=(0, None), method="highs-ds")
+        lp = linprog(
+            -value,
+            A_ub=sparse.vstack([a_emp, a_room]).tocsr(),
+            b_ub=np.concatenate([np.ones(n_e), rooms]),
+            A_eq=a_cand,
+            b_eq=np.ones(n_adm),
+            bounds=(0, None),
+            method="highs-ds",
+        )
         if lp.status != 0:
             return None
         y_ub = np.maximum(-lp.ineqlin.marginals, 0.0)
         pi, rho = y_ub[:n_e], y_ub[n_e:]
         mu = -lp.eqlin.marginals
-        reduced = [st.value - (st.pe @ pi)[:, None] - (st.qc @ mu)[None, :] - rho[k]
-                   for k, st in enumerate(sites)]
+        reduced = [
+            st.value - (st.pe @ pi)[:, None] - (st.qc @ mu)[None, :] - rho[k]
+            for k, st in enumerate(sites)
+        ]
         added = False
         for k, rc in enumerate(reduced):
             best_q = np.argmax(rc, axis=1)
@@ -237,8 +246,11 @@ def solve_columns(
     while True:
         if time.perf_counter() > deadline or delta > 2 * big:
             return None
-        kept = [(k, int(p), int(q)) for k, rc in enumerate(reduced)
-                for p, q in zip(*np.nonzero(rc >= -delta - slack), strict=True)]
+        kept = [
+            (k, int(p), int(q))
+            for k, rc in enumerate(reduced)
+            for p, q in zip(*np.nonzero(rc >= -delta - slack), strict=True)
+        ]
         if len(kept) > MAX_KEPT:
             return None
         floor = bound - delta - slack
@@ -247,8 +259,9 @@ def solve_columns(
         if found is not None:
             plans, _best = found
             if plans:
-                chosen = (max(plans, key=lambda plan: _worst_off(sites, plan)) if fairness
-                          else plans[0])
+                chosen = (
+                    max(plans, key=lambda plan: _worst_off(sites, plan)) if fairness else plans[0]
+                )
                 break
         else:  # too many near-optimal covers to list: the integer program decides
             better = _integer(cols, kept, rooms, deadline)
@@ -256,14 +269,19 @@ def solve_columns(
                 chosen = better
                 remaining = deadline - time.perf_counter()
                 if fairness and len(kept) <= MAX_FAIRNESS_COLUMNS and remaining > 0.02:
-                    fair = _raise_worst_off(cols, kept, rooms, adm_pos, _total(sites, better),
-                                            remaining)
+                    fair = _raise_worst_off(
+                        cols, kept, rooms, adm_pos, _total(sites, better), remaining
+                    )
                     chosen = fair if fair is not None else chosen
                 break
         delta *= 4
     proven = True
-    rounds: Rounds = [[RoomState(sites[k].site, list(sites[k].groups[p]), list(sites[k].sets[q]))
-                       for k, p, q in chosen]]
+    rounds: Rounds = [
+        [
+            RoomState(sites[k].site, list(sites[k].groups[p]), list(sites[k].sets[q]))
+            for k, p, q in chosen
+        ]
+    ]
     return ColumnResult(rounds, proven, _total(sites, chosen), bound, n_gen, len(kept))
 
 
@@ -273,8 +291,14 @@ def _worst_off(sites: list[_Site], plan: list[tuple[int, int, int]]) -> float:
 
 
 def _enumerate(
-    sites: list[_Site], kept: list[tuple[int, int, int]], rc_of: dict[tuple[int, int, int], float],
-    rooms: np.ndarray, n_e: int, n_adm: int, bound: float, incumbent: float,
+    sites: list[_Site],
+    kept: list[tuple[int, int, int]],
+    rc_of: dict[tuple[int, int, int], float],
+    rooms: np.ndarray,
+    n_e: int,
+    n_adm: int,
+    bound: float,
+    incumbent: float,
 ) -> tuple[list[list[tuple[int, int, int]]], float] | None:
     """All best plans made of ``kept`` columns, by depth-first exact cover, or None.
 
@@ -319,8 +343,11 @@ def _enumerate(
             k, p, q = key
             site = sites[k]
             members, group = site.rows[q], site.groups[p]
-            if in_site[k] >= rooms[k] or any(covered[r] for r in members) \
-                    or any(used[e] for e in group):
+            if (
+                in_site[k] >= rooms[k]
+                or any(covered[r] for r in members)
+                or any(used[e] for e in group)
+            ):
                 continue
             for r in members:
                 covered[r] = True
@@ -357,22 +384,32 @@ def _constraints(cols: _Columns, keys: list[tuple[int, int, int]], rooms: np.nda
     return value, LinearConstraint(matrix, lower, upper)
 
 
-def _integer(cols: _Columns, keys: list[tuple[int, int, int]], rooms: np.ndarray,
-             deadline: float) -> list[tuple[int, int, int]] | None:
+def _integer(
+    cols: _Columns, keys: list[tuple[int, int, int]], rooms: np.ndarray, deadline: float
+) -> list[tuple[int, int, int]] | None:
     remaining = deadline - time.perf_counter()
     if remaining <= 0 or not keys:
         return None
     value, constraint = _constraints(cols, keys, rooms)
-    result = milp(-value, constraints=[constraint], integrality=np.ones(len(keys)),
-                  bounds=Bounds(0, 1), options={"time_limit": remaining, "mip_rel_gap": 0.0})
+    result = milp(
+        -value,
+        constraints=[constraint],
+        integrality=np.ones(len(keys)),
+        bounds=Bounds(0, 1),
+        options={"time_limit": remaining, "mip_rel_gap": 0.0},
+    )
     if result.status != 0 or result.x is None:
         return None
     return [keys[j] for j in np.flatnonzero(result.x > 0.5)]
 
 
 def _raise_worst_off(
-    cols: _Columns, keys: list[tuple[int, int, int]], rooms: np.ndarray,
-    adm_pos: dict[int, int], best: float, time_limit: float,
+    cols: _Columns,
+    keys: list[tuple[int, int, int]],
+    rooms: np.ndarray,
+    adm_pos: dict[int, int],
+    best: float,
+    time_limit: float,
 ) -> list[tuple[int, int, int]] | None:
     """Among the optimal plans (all inside ``keys``), maximise the lowest candidate score."""
     value, base = _constraints(cols, keys, rooms)
@@ -401,9 +438,13 @@ def _raise_worst_off(
     integrality[n] = 0
     upper = np.ones(n + 1)
     upper[n] = np.inf
-    result = milp(objective, constraints=constraints, integrality=integrality,
-                  bounds=Bounds(np.zeros(n + 1), upper),
-                  options={"time_limit": time_limit, "mip_rel_gap": 1e-6})
+    result = milp(
+        objective,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(np.zeros(n + 1), upper),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
+    )
     if result.x is None:
         return None
     chosen = [keys[j] for j in np.flatnonzero(result.x[:n] > 0.5)]

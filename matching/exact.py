@@ -195,8 +195,11 @@ def solve_exact(
             with_floor.add(per_cand.get(c, []), float(floor), np.inf)
         constraints = [with_floor.constraint(n_vars)]
         result = milp(
-            -objective, constraints=constraints, integrality=np.ones(n_vars),
-            bounds=Bounds(0, 1), options=_options(time_limit, _GAP),
+            -objective,
+            constraints=constraints,
+            integrality=np.ones(n_vars),
+            bounds=Bounds(0, 1),
+            options=_options(time_limit, _GAP),
         )
         if result.x is not None:
             break
@@ -232,8 +235,9 @@ def _raise_worst_off(
     b = _Builder()
     for entries in per_cand.values():
         b.add([(z, 1.0)] + [(col, -u_value[col - n_v]) for col, _ in entries], -np.inf, 0.0)
-    b.add([(col, float(objective[col])) for col in range(n_vars)], best - 1e-7 * max(1, best),
-          np.inf)
+    b.add(
+        [(col, float(objective[col])) for col in range(n_vars)], best - 1e-7 * max(1, best), np.inf
+    )
     base = constraints[0]
     old = base.A
     old = sparse.hstack([old, sparse.csr_matrix((old.shape[0], 1))]).tocsr()
@@ -246,8 +250,11 @@ def _raise_worst_off(
     upper = np.ones(n_vars + 1)
     upper[z] = np.inf
     result = milp(
-        obj2, constraints=[stacked, b.constraint(n_vars + 1)], integrality=integrality,
-        bounds=Bounds(lower, upper), options=_options(time_limit, 1e-6),
+        obj2,
+        constraints=[stacked, b.constraint(n_vars + 1)],
+        integrality=integrality,
+        bounds=Bounds(lower, upper),
+        options=_options(time_limit, 1e-6),
     )
     if result.x is None:
         return None

@@ -10,13 +10,34 @@ import random
 from typing import Any
 
 SECTORS = "ABCDEFGHIJKLMN"
-JOBS = ["vendeur·se", "assistant·e RH", "comptable", "cuisinier·ère", "aide-soignant·e",
-        "magasinier·ère", "développeur·se web", "agent·e d'entretien", "serveur·se",
-        "chauffeur·se livreur·se", "secrétaire", "paysagiste"]
+JOBS = [
+    "vendeur·se",
+    "assistant·e RH",
+    "comptable",
+    "cuisinier·ère",
+    "aide-soignant·e",
+    "magasinier·ère",
+    "développeur·se web",
+    "agent·e d'entretien",
+    "serveur·se",
+    "chauffeur·se livreur·se",
+    "secrétaire",
+    "paysagiste",
+]
 AGE_BANDS = ["18-25", "26-35", "36-45", "46-55", "56+"]
 PROGRAMMES = ["COI", "Coaching+", "COFA"]
-SKILLS = ["accueil", "caisse", "informatique", "conduite", "cuisine", "tri", "anglais",
-          "rédaction", "vente", "soin"]
+SKILLS = [
+    "accueil",
+    "caisse",
+    "informatique",
+    "conduite",
+    "cuisine",
+    "tri",
+    "anglais",
+    "rédaction",
+    "vente",
+    "soin",
+]
 
 
 def random_instance(
@@ -52,15 +73,17 @@ def random_instance(
         employers.append(employer)
     candidates = []
     for i in range(n_candidates):
-        candidates.append({
-            "id": f"c{i + 1}",
-            "site": site_ids[i % len(site_ids)],
-            "sectors": rng.sample(SECTORS, rng.randint(1, 2)),
-            "target_job": rng.choice(JOBS),
-            "skills": rng.sample(SKILLS, 2),
-            "age_band": rng.choice(AGE_BANDS),
-            "programme": rng.choice(PROGRAMMES),
-        })
+        candidates.append(
+            {
+                "id": f"c{i + 1}",
+                "site": site_ids[i % len(site_ids)],
+                "sectors": rng.sample(SECTORS, rng.randint(1, 2)),
+                "target_job": rng.choice(JOBS),
+                "skills": rng.sample(SKILLS, 2),
+                "age_band": rng.choice(AGE_BANDS),
+                "programme": rng.choice(PROGRAMMES),
+            }
+        )
     if n_employers and wish_share:
         for cand in candidates:
             if rng.random() < wish_share:
@@ -89,33 +112,69 @@ def random_instance(
 
 def ose_ton_projet(seed: int = 0, size: int = 8, explicit: bool = True) -> dict[str, Any]:
     """size candidates and size employers, rooms of 2 + 2, one round, one site."""
-    return random_instance(size, size, employers_per_room=2, candidates_per_room=2, rounds=1,
-                           sites=[("lausanne", size // 2)], seed=seed,
-                           explicit_affinity=explicit)
+    return random_instance(
+        size,
+        size,
+        employers_per_room=2,
+        candidates_per_room=2,
+        rounds=1,
+        sites=[("lausanne", size // 2)],
+        seed=seed,
+        explicit_affinity=explicit,
+    )
 
 
 def emploi_booster(seed: int = 0, explicit: bool = True, rounds: int = 6) -> dict[str, Any]:
     """50 candidates, 15 employers (a third remote), 4 sites with 18 seats, rooms of 1 + 1."""
-    return random_instance(50, 15, employers_per_room=1, candidates_per_room=1, rounds=rounds,
-                           sites=[("lille", 6), ("roubaix", 5), ("tourcoing", 4),
-                                  ("villeneuve", 3)],
-                           seed=seed, explicit_affinity=explicit, remote_share=0.35,
-                           max_candidates=6)
+    return random_instance(
+        50,
+        15,
+        employers_per_room=1,
+        candidates_per_room=1,
+        rounds=rounds,
+        sites=[("lille", 6), ("roubaix", 5), ("tourcoing", 4), ("villeneuve", 3)],
+        seed=seed,
+        explicit_affinity=explicit,
+        remote_share=0.35,
+        max_candidates=6,
+    )
 
 
 def speed_dating(seed: int = 0, explicit: bool = False) -> dict[str, Any]:
     """24 candidates, 8 employers each receiving up to 3 candidates, 4 rounds, one site."""
-    return random_instance(24, 8, employers_per_room=1, candidates_per_room=3, rounds=4,
-                           sites=[("geneve", 8)], seed=seed, explicit_affinity=explicit)
+    return random_instance(
+        24,
+        8,
+        employers_per_room=1,
+        candidates_per_room=3,
+        rounds=4,
+        sites=[("geneve", 8)],
+        seed=seed,
+        explicit_affinity=explicit,
+    )
 
 
 def co_searching(seed: int = 0, n: int = 24, rounds: int = 3) -> dict[str, Any]:
     """Groups of job seekers only, 6 to 8 per room, several rounds."""
-    return random_instance(n, 0, employers_per_room=0, candidates_per_room=8, rounds=rounds,
-                           sites=[("bruxelles", 4)], seed=seed)
+    return random_instance(
+        n,
+        0,
+        employers_per_room=0,
+        candidates_per_room=8,
+        rounds=rounds,
+        sites=[("bruxelles", 4)],
+        seed=seed,
+    )
 
 
 def cohort(seed: int = 0, n: int = 10) -> dict[str, Any]:
     """One cohort of 6 to 12 young graduates, one round."""
-    return random_instance(n, 0, employers_per_room=0, candidates_per_room=12, rounds=1,
-                           sites=[("paris", 1)], seed=seed)
+    return random_instance(
+        n,
+        0,
+        employers_per_room=0,
+        candidates_per_room=12,
+        rounds=1,
+        sites=[("paris", 1)],
+        seed=seed,
+    )

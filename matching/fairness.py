@@ -40,8 +40,9 @@ def raise_worst_off(problem: Problem, rounds: Rounds, max_moves: int = 200) -> R
     return rounds
 
 
-def _improve(problem: Problem, rounds: Rounds, c: int, met: np.ndarray, used: np.ndarray,
-             totals: np.ndarray) -> bool:
+def _improve(
+    problem: Problem, rounds: Rounds, c: int, met: np.ndarray, used: np.ndarray, totals: np.ndarray
+) -> bool:
     ce = problem.tables.ce
     for rooms in rounds:
         home = next((r for r in rooms if c in r.candidates), None)
@@ -78,8 +79,15 @@ def _seats(problem: Problem, room: RoomState, used: np.ndarray) -> int:
     return int(min(problem.k_c, len(room.candidates) + max(spare, 0)))
 
 
-def _move(problem: Problem, c: int, src: RoomState, dst: RoomState, met: np.ndarray,
-          used: np.ndarray, totals: np.ndarray) -> None:
+def _move(
+    problem: Problem,
+    c: int,
+    src: RoomState,
+    dst: RoomState,
+    met: np.ndarray,
+    used: np.ndarray,
+    totals: np.ndarray,
+) -> None:
     ce = problem.tables.ce
     src.candidates.remove(c)
     dst.candidates.append(c)

@@ -30,14 +30,20 @@ def build_affinity_graph(
         graph.add_node(emp.id, kind="employer", sites=emp.sites)
     rows, cols = np.nonzero((tables.ce > min_weight) & tables.compatible)
     graph.add_edges_from(
-        (tables.candidates[i].id, tables.employers[j].id,
-         {"weight": float(tables.ce[i, j]), "kind": "ce"})
+        (
+            tables.candidates[i].id,
+            tables.employers[j].id,
+            {"weight": float(tables.ce[i, j]), "kind": "ce"},
+        )
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True)
     )
     rows, cols = np.nonzero(np.triu(tables.ee > min_weight, k=1))
     graph.add_edges_from(
-        (tables.employers[i].id, tables.employers[j].id,
-         {"weight": float(tables.ee[i, j]), "kind": "ee"})
+        (
+            tables.employers[i].id,
+            tables.employers[j].id,
+            {"weight": float(tables.ee[i, j]), "kind": "ee"},
+        )
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True)
     )
     if instance.event.employers_per_room == 0:
@@ -48,7 +54,9 @@ def build_affinity_graph(
             div = tables.candidate_diversity(members)
             for a, b in zip(*np.nonzero(np.triu(div > min_weight, k=1)), strict=True):
                 graph.add_edge(
-                    tables.candidates[members[a]].id, tables.candidates[members[b]].id,
-                    weight=float(div[a, b]), kind="cc",
+                    tables.candidates[members[a]].id,
+                    tables.candidates[members[b]].id,
+                    weight=float(div[a, b]),
+                    kind="cc",
                 )
     return graph

@@ -61,8 +61,7 @@ def solve_groups(problem: Problem, seed: int, deadline: float) -> Rounds:
         together = np.zeros((len(members), len(members)), dtype=np.int16)
         labels: list[np.ndarray] = []
         for _t in range(problem.n_rounds):
-            label = _best_partition(diversity, together, big, problem.k_c, n_groups, rng,
-                                    deadline)
+            label = _best_partition(diversity, together, big, problem.k_c, n_groups, rng, deadline)
             labels.append(label)
             together += _same(label)
         if len(members) > 1:
@@ -89,8 +88,13 @@ def diversity_of(labels: list[np.ndarray], diversity: np.ndarray) -> float:
     return float(sum((diversity * _same(label)).sum() for label in labels) / 2)
 
 
-def tabu_search(diversity: np.ndarray, labels: list[np.ndarray], big: float,
-                rng: np.random.Generator, deadline: float) -> list[np.ndarray]:
+def tabu_search(
+    diversity: np.ndarray,
+    labels: list[np.ndarray],
+    big: float,
+    rng: np.random.Generator,
+    deadline: float,
+) -> list[np.ndarray]:
     """Improve (fewest repeats, then most diversity) by tabu search on swaps; see the module."""
     n, n_rounds = len(diversity), len(labels)
     labels = [label.copy() for label in labels]
@@ -98,8 +102,7 @@ def tabu_search(diversity: np.ndarray, labels: list[np.ndarray], big: float,
     if n_groups < 2:
         return labels
     patience = _PATIENCE + _PATIENCE_PER_PERSON * n
-    floor = repeat_floor([np.bincount(label[label >= 0], minlength=n_groups)
-                          for label in labels])
+    floor = repeat_floor([np.bincount(label[label >= 0], minlength=n_groups) for label in labels])
     same = [_same(label).astype(np.int32) for label in labels]
     count = sum(same)
     tabu = np.zeros((n_rounds, n, n), dtype=np.int64)
@@ -122,8 +125,9 @@ def tabu_search(diversity: np.ndarray, labels: list[np.ndarray], big: float,
                     _apply(labels, same, count, t, a, b)
             conflicts, value = repeats(labels), diversity_of(labels, diversity)
             continue
-        move = _best_move(diversity, labels, same, count, big, tabu, it, best, conflicts, value,
-                          rng)
+        move = _best_move(
+            diversity, labels, same, count, big, tabu, it, best, conflicts, value, rng
+        )
         if move is None:
             break
         t, a, b, d_conf, d_div = move
@@ -161,8 +165,9 @@ def _random_pair(label: np.ndarray, rng: np.random.Generator) -> tuple[int, int]
     return -1, -1
 
 
-def _apply(labels: list[np.ndarray], same: list[np.ndarray], count: np.ndarray, t: int,
-           a: int, b: int) -> None:
+def _apply(
+    labels: list[np.ndarray], same: list[np.ndarray], count: np.ndarray, t: int, a: int, b: int
+) -> None:
     count -= same[t]
     label = labels[t]
     label[a], label[b] = label[b], label[a]
@@ -194,8 +199,9 @@ def _best_move(diversity, labels, same, count, big, tabu, it, best, conflicts, v
         score = d_gain - big * m_gain + noise
         allowed = valid & (tabu[t] <= it)
         new_conf = conflicts + m_gain
-        aspire = valid & ((new_conf < best[0])
-                          | ((new_conf == best[0]) & (value + d_gain > -best[1] + 1e-9)))
+        aspire = valid & (
+            (new_conf < best[0]) | ((new_conf == best[0]) & (value + d_gain > -best[1] + 1e-9))
+        )
         allowed |= aspire
         if not allowed.any():
             continue
@@ -209,8 +215,9 @@ def _best_move(diversity, labels, same, count, big, tabu, it, best, conflicts, v
     return chosen
 
 
-def _swap_gain(sums: np.ndarray, idx: np.ndarray, rows: np.ndarray,
-               weight: np.ndarray) -> np.ndarray:
+def _swap_gain(
+    sums: np.ndarray, idx: np.ndarray, rows: np.ndarray, weight: np.ndarray
+) -> np.ndarray:
     """gain[a, b] of swapping a and b (different groups) for pair weights ``weight``."""
     own = sums[rows, idx]
     cross = sums[:, idx]  # cross[a, b] = Σ_{y in group(b)} w(a, y)
@@ -223,8 +230,15 @@ def _same(label: np.ndarray) -> np.ndarray:
     return same
 
 
-def _best_partition(diversity: np.ndarray, together: np.ndarray, big: float, k_c: int,
-                    n_groups: int, rng: np.random.Generator, deadline: float) -> np.ndarray:
+def _best_partition(
+    diversity: np.ndarray,
+    together: np.ndarray,
+    big: float,
+    k_c: int,
+    n_groups: int,
+    rng: np.random.Generator,
+    deadline: float,
+) -> np.ndarray:
     """One round's groups given who already met (``together``): greedy, then swaps."""
     weight = diversity - big * (together >= 1)
     n = len(weight)

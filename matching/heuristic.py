@@ -105,16 +105,22 @@ def build_round(problem: Problem, ctx: RoundContext, rng: np.random.Generator) -
     return rooms
 
 
-def _values(problem: Problem, ctx: RoundContext, cands: np.ndarray, emps: np.ndarray,
-            bonus: np.ndarray) -> np.ndarray:
+def _values(
+    problem: Problem, ctx: RoundContext, cands: np.ndarray, emps: np.ndarray, bonus: np.ndarray
+) -> np.ndarray:
     """Value of seating each candidate with each employer this round (forbidden if met)."""
     block = problem.tables.ce[np.ix_(cands, emps)] + bonus[cands, None]
     bad = (ctx.met[np.ix_(cands, emps)] > 0) | ~problem.tables.compatible[np.ix_(cands, emps)]
     return np.where(bad, _FORBIDDEN, block)
 
 
-def _site_values(problem: Problem, ctx: RoundContext, available: np.ndarray,
-                 remaining: np.ndarray, bonus: np.ndarray) -> np.ndarray:
+def _site_values(
+    problem: Problem,
+    ctx: RoundContext,
+    available: np.ndarray,
+    remaining: np.ndarray,
+    bonus: np.ndarray,
+) -> np.ndarray:
     """(n_available, n_sites): what each employer would bring to each site this round."""
     out = np.full((len(available), len(problem.site_ids)), _FORBIDDEN)
     for s in range(len(problem.site_ids)):
@@ -136,8 +142,9 @@ def _site_values(problem: Problem, ctx: RoundContext, available: np.ndarray,
     return out
 
 
-def _place_employers(problem: Problem, available: np.ndarray,
-                     site_values: np.ndarray) -> dict[int, list[int]]:
+def _place_employers(
+    problem: Problem, available: np.ndarray, site_values: np.ndarray
+) -> dict[int, list[int]]:
     """Site of each employer for the round: assignment of employers to room slots."""
     slot_site: list[int] = []
     for s in range(len(problem.site_ids)):
@@ -154,9 +161,15 @@ def _place_employers(problem: Problem, available: np.ndarray,
     return placement
 
 
-def _group_employers(problem: Problem, ctx: RoundContext, s: int, emps: list[int],
-                     cands: np.ndarray, bonus: np.ndarray,
-                     remaining: np.ndarray) -> list[list[int]]:
+def _group_employers(
+    problem: Problem,
+    ctx: RoundContext,
+    s: int,
+    emps: list[int],
+    cands: np.ndarray,
+    bonus: np.ndarray,
+    remaining: np.ndarray,
+) -> list[list[int]]:
     """Split a site's employers into at most ``rooms_s`` groups of at most ``k_e``."""
     n_rooms = int(min(problem.rooms[s], len(cands), len(emps)))
     if problem.k_e == 1 or n_rooms >= len(emps):
@@ -186,8 +199,15 @@ def _group_employers(problem: Problem, ctx: RoundContext, s: int, emps: list[int
     return [g for g in groups if g]
 
 
-def _seat(problem: Problem, ctx: RoundContext, s: int, groups: list[list[int]],
-          cands: np.ndarray, bonus: np.ndarray, remaining: np.ndarray) -> list[RoomState]:
+def _seat(
+    problem: Problem,
+    ctx: RoundContext,
+    s: int,
+    groups: list[list[int]],
+    cands: np.ndarray,
+    bonus: np.ndarray,
+    remaining: np.ndarray,
+) -> list[RoomState]:
     """Assign the site's candidates to the seats of its rooms."""
     seat_room: list[int] = []
     for g, group in enumerate(groups):
@@ -200,8 +220,9 @@ def _seat(problem: Problem, ctx: RoundContext, s: int, groups: list[list[int]],
     for g, group in enumerate(groups):
         part = _values(problem, ctx, cands, np.array(group), bonus)
         forbidden = (part <= _FORBIDDEN / 2).any(axis=1)
-        values[:, g] = np.where(forbidden, _FORBIDDEN, part.sum(axis=1)
-                                - bonus[cands] * (len(group) - 1))
+        values[:, g] = np.where(
+            forbidden, _FORBIDDEN, part.sum(axis=1) - bonus[cands] * (len(group) - 1)
+        )
     cost = -values[:, seat_room]
     rows, cols = linear_sum_assignment(cost)
     for r, col in zip(rows.tolist(), cols.tolist(), strict=True):
@@ -210,10 +231,17 @@ def _seat(problem: Problem, ctx: RoundContext, s: int, groups: list[list[int]],
     return [room for room in rooms if room.candidates]
 
 
-def _swap_employers(problem: Problem, ctx: RoundContext, s: int, rooms: list[RoomState],
-                    cands: np.ndarray, bonus: np.ndarray,
-                    remaining: np.ndarray) -> list[RoomState]:
+def _swap_employers(
+    problem: Problem,
+    ctx: RoundContext,
+    s: int,
+    rooms: list[RoomState],
+    cands: np.ndarray,
+    bonus: np.ndarray,
+    remaining: np.ndarray,
+) -> list[RoomState]:
     """Swap employers between rooms while re-seating improves the site's value."""
+
     def value(rs: list[RoomState]) -> float:
         seated = {c for r in rs for c in r.candidates}
         return sum(problem.room_value(r) for r in rs) + float(bonus[list(seated)].sum())

@@ -108,17 +108,38 @@ class Instance:
                 "rounds": ev.rounds,
                 "sites": [{"id": s.id, "rooms": s.rooms} for s in ev.sites],
             },
-            "employers": [_drop_empty({
-                "id": e.id, "sites": list(e.sites), "sectors": list(e.sectors), "jobs": e.jobs,
-                "max_candidates": e.max_candidates, "wishes": list(e.wishes),
-                "skills": list(e.skills), "name": e.name,
-            }) for e in self.employers],
-            "candidates": [_drop_empty({
-                "id": c.id, "site": c.site, "sectors": list(c.sectors),
-                "target_job": c.target_job, "skills": list(c.skills),
-                "qualities": list(c.qualities), "age_band": c.age_band,
-                "programme": c.programme, "wishes": list(c.wishes), "name": c.name,
-            }) for c in self.candidates],
+            "employers": [
+                _drop_empty(
+                    {
+                        "id": e.id,
+                        "sites": list(e.sites),
+                        "sectors": list(e.sectors),
+                        "jobs": e.jobs,
+                        "max_candidates": e.max_candidates,
+                        "wishes": list(e.wishes),
+                        "skills": list(e.skills),
+                        "name": e.name,
+                    }
+                )
+                for e in self.employers
+            ],
+            "candidates": [
+                _drop_empty(
+                    {
+                        "id": c.id,
+                        "site": c.site,
+                        "sectors": list(c.sectors),
+                        "target_job": c.target_job,
+                        "skills": list(c.skills),
+                        "qualities": list(c.qualities),
+                        "age_band": c.age_band,
+                        "programme": c.programme,
+                        "wishes": list(c.wishes),
+                        "name": c.name,
+                    }
+                )
+                for c in self.candidates
+            ],
         }
         if self.affinity is not None:
             out["affinity"] = self.affinity
@@ -139,16 +160,23 @@ def load_instance(path: str | Path, language: str = "fr") -> Instance:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise InstanceError(_("{where}: cannot read the file ({error})", where=path,
-                              error=exc.strerror)) from None
+        raise InstanceError(
+            _("{where}: cannot read the file ({error})", where=path, error=exc.strerror)
+        ) from None
     except UnicodeDecodeError:
         raise InstanceError(_("{where}: the file is not in UTF-8", where=path)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InstanceError(_("{where}: invalid JSON line {line}, column {column} ({error})",
-                              where=path, line=exc.lineno, column=exc.colno,
-                              error=exc.msg)) from None
+        raise InstanceError(
+            _(
+                "{where}: invalid JSON line {line}, column {column} ({error})",
+                where=path,
+                line=exc.lineno,
+                column=exc.colno,
+                error=exc.msg,
+            )
+        ) from None
     return Instance.from_dict(data, language)
 
 
@@ -176,19 +204,31 @@ class _InstanceReader:
         employer_ids = {e.id for e in employers}
         candidate_ids = {c.id for c in candidates}
         for i, emp in enumerate(employers):
-            self._known(emp.wishes, candidate_ids, f"employers[{i}].wishes",
-                        self._('{where}: unknown candidate "{id}"'))
+            self._known(
+                emp.wishes,
+                candidate_ids,
+                f"employers[{i}].wishes",
+                self._('{where}: unknown candidate "{id}"'),
+            )
         for i, cand in enumerate(candidates):
-            self._known(cand.wishes, employer_ids, f"candidates[{i}].wishes",
-                        self._('{where}: employer "{id}" is not known'))
+            self._known(
+                cand.wishes,
+                employer_ids,
+                f"candidates[{i}].wishes",
+                self._('{where}: employer "{id}" is not known'),
+            )
         affinity = None
         if root.get("affinity") is not None:
             affinity = self._affinity(root["affinity"], candidate_ids, employer_ids)
         withdrawn: frozenset[str] = frozenset()
         if root.get("withdrawn") is not None:
             ids = self._str_list(root["withdrawn"], "withdrawn")
-            self._known(ids, candidate_ids | employer_ids, "withdrawn",
-                        self._('{where}: unknown participant "{id}"'))
+            self._known(
+                ids,
+                candidate_ids | employer_ids,
+                "withdrawn",
+                self._('{where}: unknown participant "{id}"'),
+            )
             withdrawn = frozenset(ids)
         weights = Weights()
         if root.get("weights") is not None:
@@ -208,19 +248,22 @@ class _InstanceReader:
         rounds = self._int(self._get(ev, "rounds", "event"), "event.rounds", low=1)
         sites_raw = self._list(self._get(ev, "sites", "event"), "event.sites")
         if not sites_raw:
-            raise InstanceError(self._("{where}: at least one site is expected",
-                                       where="event.sites"))
+            raise InstanceError(
+                self._("{where}: at least one site is expected", where="event.sites")
+            )
         sites: list[Site] = []
         for i, raw in enumerate(sites_raw):
             where = f"event.sites[{i}]"
             obj = self._obj(raw, where)
             site_id = self._id(self._get(obj, "id", where), f"{where}.id")
             if site_id == REMOTE:
-                raise InstanceError(self._('{where}: "*" is reserved (remote, any site)',
-                                           where=f"{where}.id"))
+                raise InstanceError(
+                    self._('{where}: "*" is reserved (remote, any site)', where=f"{where}.id")
+                )
             if any(s.id == site_id for s in sites):
-                raise InstanceError(self._('{where}: duplicate site "{id}"',
-                                           where=f"{where}.id", id=site_id))
+                raise InstanceError(
+                    self._('{where}: duplicate site "{id}"', where=f"{where}.id", id=site_id)
+                )
             rooms = self._int(self._get(obj, "rooms", where), f"{where}.rooms")
             sites.append(Site(site_id, rooms))
         return Event(k_e, k_c, rounds, tuple(sites))
@@ -230,12 +273,14 @@ class _InstanceReader:
         emp_id = self._unique_id(obj, where, seen)
         sites = self._str_list(self._get(obj, "sites", where), f"{where}.sites")
         if not sites:
-            raise InstanceError(self._('{where}: at least one site (or "*") is expected',
-                                       where=f"{where}.sites"))
+            raise InstanceError(
+                self._('{where}: at least one site (or "*") is expected', where=f"{where}.sites")
+            )
         for j, site in enumerate(sites):
             if site != REMOTE and site not in site_ids:
-                raise InstanceError(self._('{where}: unknown site "{id}"',
-                                           where=f"{where}.sites[{j}]", id=site))
+                raise InstanceError(
+                    self._('{where}: unknown site "{id}"', where=f"{where}.sites[{j}]", id=site)
+                )
         max_c = obj.get("max_candidates")
         if max_c is not None:
             max_c = self._int(max_c, f"{where}.max_candidates")
@@ -255,8 +300,9 @@ class _InstanceReader:
         cand_id = self._unique_id(obj, where, seen)
         site = self._id(self._get(obj, "site", where), f"{where}.site")
         if site not in site_ids:
-            raise InstanceError(self._('{where}: unknown site "{id}"', where=f"{where}.site",
-                                       id=site))
+            raise InstanceError(
+                self._('{where}: unknown site "{id}"', where=f"{where}.site", id=site)
+            )
         return Candidate(
             id=cand_id,
             site=site,
@@ -277,23 +323,28 @@ class _InstanceReader:
         out: dict[str, dict[str, float]] = {}
         for cand_id, row in table.items():
             if cand_id not in candidate_ids:
-                raise InstanceError(self._('{where}: unknown candidate "{id}"',
-                                           where=f"affinity.{cand_id}", id=cand_id))
+                raise InstanceError(
+                    self._(
+                        '{where}: unknown candidate "{id}"', where=f"affinity.{cand_id}", id=cand_id
+                    )
+                )
             row_obj = self._obj(row, f"affinity.{cand_id}")
             out[cand_id] = {}
             for emp_id, value in row_obj.items():
                 where = f"affinity.{cand_id}.{emp_id}"
                 if emp_id not in employer_ids:
-                    raise InstanceError(self._('{where}: unknown employer "{id}"',
-                                               where=where, id=emp_id))
+                    raise InstanceError(
+                        self._('{where}: unknown employer "{id}"', where=where, id=emp_id)
+                    )
                 if (
                     isinstance(value, bool)
                     or not isinstance(value, int | float)
                     or not math.isfinite(value)
                     or not 0 <= value <= 1
                 ):
-                    raise InstanceError(self._("{where}: a value between 0 and 1 is expected",
-                                               where=where))
+                    raise InstanceError(
+                        self._("{where}: a value between 0 and 1 is expected", where=where)
+                    )
                 out[cand_id][emp_id] = float(value)
         return out
 
@@ -310,29 +361,36 @@ class _InstanceReader:
 
     def _get(self, obj: dict[str, Any], key: str, where: str) -> Any:
         if key not in obj:
-            raise InstanceError(self._("{where}: required field missing",
-                                       where=f"{where}.{key}"))
+            raise InstanceError(self._("{where}: required field missing", where=f"{where}.{key}"))
         return obj[key]
 
     def _int(self, value: Any, where: str, low: int = 0) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InstanceError(self._("{where}: a whole number is expected", where=where))
         if value < low:
-            raise InstanceError(self._("{where}: the value must be at least {low} (got {value})",
-                                       where=where, low=low, value=value))
+            raise InstanceError(
+                self._(
+                    "{where}: the value must be at least {low} (got {value})",
+                    where=where,
+                    low=low,
+                    value=value,
+                )
+            )
         return value
 
     def _id(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise InstanceError(self._("{where}: an identifier (non-empty text) is expected",
-                                       where=where))
+            raise InstanceError(
+                self._("{where}: an identifier (non-empty text) is expected", where=where)
+            )
         return value
 
     def _unique_id(self, obj: dict[str, Any], where: str, seen: set[str]) -> str:
         person_id = self._id(self._get(obj, "id", where), f"{where}.id")
         if person_id in seen:
-            raise InstanceError(self._('{where}: duplicate identifier "{id}"',
-                                       where=f"{where}.id", id=person_id))
+            raise InstanceError(
+                self._('{where}: duplicate identifier "{id}"', where=f"{where}.id", id=person_id)
+            )
         seen.add(person_id)
         return person_id
 
@@ -437,8 +495,12 @@ class Plan:
                 RoundPlan(
                     int(rp["round"]),
                     [
-                        Room(str(r["site"]), int(r["room"]), [str(x) for x in r["employers"]],
-                             [str(x) for x in r["candidates"]])
+                        Room(
+                            str(r["site"]),
+                            int(r["room"]),
+                            [str(x) for x in r["employers"]],
+                            [str(x) for x in r["candidates"]],
+                        )
                         for r in rp["rooms"]
                     ],
                 )
@@ -455,5 +517,6 @@ class Plan:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             _ = translator(language)
-            raise InstanceError(_("{where}: invalid plan format ({error})", where="plan",
-                                  error=repr(exc))) from None
+            raise InstanceError(
+                _("{where}: invalid plan format ({error})", where="plan", error=repr(exc))
+            ) from None

@@ -19,10 +19,20 @@ from matching.model import Instance, Plan
 
 MAX_SIDE = 4000
 SECTOR_COLOURS = {
-    "A": (86, 160, 76), "B": (173, 120, 66), "C": (52, 101, 164), "D": (230, 126, 34),
-    "E": (155, 89, 182), "F": (127, 140, 141), "G": (231, 76, 60), "H": (44, 62, 80),
-    "I": (241, 196, 15), "J": (26, 188, 156), "K": (236, 112, 160), "L": (142, 68, 173),
-    "M": (41, 128, 185), "N": (120, 94, 60),
+    "A": (86, 160, 76),
+    "B": (173, 120, 66),
+    "C": (52, 101, 164),
+    "D": (230, 126, 34),
+    "E": (155, 89, 182),
+    "F": (127, 140, 141),
+    "G": (231, 76, 60),
+    "H": (44, 62, 80),
+    "I": (241, 196, 15),
+    "J": (26, 188, 156),
+    "K": (236, 112, 160),
+    "L": (142, 68, 173),
+    "M": (41, 128, 185),
+    "N": (120, 94, 60),
 }
 NO_SECTOR = (200, 200, 200)
 BACKGROUND = (255, 255, 255)
@@ -49,16 +59,19 @@ def _has_accents(font: Font) -> bool:
 def _plain(text: str) -> str:
     """Pillow's built-in font has no accented letters: fall back to unaccented text."""
     text = text.replace("—", "-").replace("’", "'")
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(ch))
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
 
 
 def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> bytes:
     """PNG bytes of the plan, legible at a glance for 1..8 rounds and up to ~60 rooms."""
     _ = translator(language)
     labels = sector_labels(language)
-    sectors = {p.id: (p.sectors[0] if p.sectors else None)
-               for p in (*instance.candidates, *instance.employers)}
+    sectors = {
+        p.id: (p.sectors[0] if p.sectors else None)
+        for p in (*instance.candidates, *instance.employers)
+    }
     names = {p.id: p.name or p.id for p in (*instance.candidates, *instance.employers)}
     n_rounds = max(1, len(plan.rounds))
     most_rooms = max([len(rp.rooms) for rp in plan.rounds] + [1])
@@ -82,9 +95,12 @@ def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> byt
     raw_draw = ImageDraw.Draw(image)
     font, small, big = _font(size), _font(max(size - 2, 9)), _font(size + 6)
     draw = _Writer(raw_draw, _has_accents(font))
-    title = _.n("Event plan — {count} round, score {score}",
-                "Event plan — {count} rounds, score {score}", len(plan.rounds),
-                score=f"{plan.score:.2f}")
+    title = _.n(
+        "Event plan — {count} round, score {score}",
+        "Event plan — {count} rounds, score {score}",
+        len(plan.rounds),
+        score=f"{plan.score:.2f}",
+    )
     draw.text((pad, pad), title, fill=INK, font=big)
     max_chars = max(8, box_w // max(1, int(size * 0.55)) - 4)
     for col, rp in enumerate(plan.rounds):
@@ -94,8 +110,7 @@ def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> byt
         for k, room in enumerate(rp.rooms):
             x = x0 + (k // rows) * (box_w + pad)
             y = y0 + line_h + pad + (k % rows) * (box_h + pad)
-            draw.rounded_rectangle((x, y, x + box_w, y + box_h), radius=6, fill=BOX,
-                                   outline=BORDER)
+            draw.rounded_rectangle((x, y, x + box_w, y + box_h), radius=6, fill=BOX, outline=BORDER)
             box_title = _("{site} · room {room}", site=room.site, room=room.room)
             draw.text((x + 6, y + 4), _cut(box_title, max_chars), fill=INK, font=font)
             ly = y + 4 + line_h
@@ -104,8 +119,12 @@ def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> byt
                 colour = SECTOR_COLOURS.get(sectors.get(person) or "", NO_SECTOR)
                 draw.rectangle((x + 6, ly + 2, x + 6 + size - 4, ly + size - 2), fill=colour)
                 label = f"{role} {names.get(person, person)}"
-                draw.text((x + size + 6, ly), _cut(label, max_chars - 2), fill=INK,
-                          font=font if role == "E" else small)
+                draw.text(
+                    (x + size + 6, ly),
+                    _cut(label, max_chars - 2),
+                    fill=INK,
+                    font=font if role == "E" else small,
+                )
                 ly += line_h
     y = height - legend_h - waiting_h
     if plan.waiting:
@@ -116,8 +135,9 @@ def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> byt
     _legend(draw, _, labels, (pad, y), width, size, small)
     if max(image.size) > MAX_SIDE:
         scale = MAX_SIDE / max(image.size)
-        image = image.resize((int(image.width * scale), int(image.height * scale)),
-                             Image.Resampling.LANCZOS)
+        image = image.resize(
+            (int(image.width * scale), int(image.height * scale)), Image.Resampling.LANCZOS
+        )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -132,13 +152,13 @@ class _Writer:
         self.rectangle = draw.rectangle
         self.rounded_rectangle = draw.rounded_rectangle
 
-    def text(self, xy: tuple[int, int], text: str, fill: tuple[int, int, int],
-             font: Font) -> None:
+    def text(self, xy: tuple[int, int], text: str, fill: tuple[int, int, int], font: Font) -> None:
         self.draw.text(xy, text if self.accents else _plain(text), fill=fill, font=font)
 
 
 def _sub_columns(n_rounds: int, rooms: int, cell_w: int, cell_h: int) -> int:
     """Sub-columns per round giving the picture an aspect ratio closest to 16:10."""
+
     def badness(sub: int) -> float:
         width = n_rounds * sub * cell_w
         height = math.ceil(rooms / sub) * cell_h
@@ -147,8 +167,15 @@ def _sub_columns(n_rounds: int, rooms: int, cell_w: int, cell_h: int) -> int:
     return min(range(1, rooms + 1), key=badness)
 
 
-def _legend(draw: _Writer, _: Translator, labels: tuple[tuple[str, str], ...],
-            at: tuple[int, int], width: int, size: int, font: Font) -> None:
+def _legend(
+    draw: _Writer,
+    _: Translator,
+    labels: tuple[tuple[str, str], ...],
+    at: tuple[int, int],
+    width: int,
+    size: int,
+    font: Font,
+) -> None:
     x0, y0 = at
     draw.text((x0, y0), _("Sectors (ROME) · E = employer, C = candidate"), fill=INK, font=font)
     item_w = size * 18
@@ -156,8 +183,9 @@ def _legend(draw: _Writer, _: Translator, labels: tuple[tuple[str, str], ...],
     for k, (letter, label) in enumerate(labels):
         x = x0 + (k % per_row) * item_w
         y = y0 + (size + 5) * (1 + k // per_row)
-        draw.rectangle((x, y + 2, x + size - 4, y + size - 2),
-                       fill=SECTOR_COLOURS.get(letter, NO_SECTOR))
+        draw.rectangle(
+            (x, y + 2, x + size - 4, y + size - 2), fill=SECTOR_COLOURS.get(letter, NO_SECTOR)
+        )
         draw.text((x + size, y), _cut(f"{letter} {label}", 34), fill=INK, font=font)
 
 

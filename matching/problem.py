@@ -38,7 +38,9 @@ class Problem:
     def __post_init__(self) -> None:
         ev = self.instance.event
         self.k_e, self.k_c, self.n_rounds = (
-            ev.employers_per_room, ev.candidates_per_room, ev.rounds
+            ev.employers_per_room,
+            ev.candidates_per_room,
+            ev.rounds,
         )
         self.site_ids = [s.id for s in ev.sites]
         self.site_index = {s: i for i, s in enumerate(self.site_ids)}
@@ -50,8 +52,11 @@ class Problem:
             [[e.accepts(s) for s in self.site_ids] for e in self.tables.employers], dtype=bool
         ).reshape(len(self.tables.employers), len(self.site_ids))
         self.emp_cap = np.array(
-            [np.inf if e.max_candidates is None else e.max_candidates
-             for e in self.tables.employers], dtype=float,
+            [
+                np.inf if e.max_candidates is None else e.max_candidates
+                for e in self.tables.employers
+            ],
+            dtype=float,
         )
         # Seating a candidate without any meeting yet outweighs any affinity gain.
         self.coverage_bonus = 10.0 * (self.k_e + 1) + 10.0

@@ -26,9 +26,7 @@ from matching.problem import Problem, RoomState, Rounds, from_plan
 from matching.solver import finish_plan
 
 
-def replan(
-    instance: Instance, previous_plan: Plan, seed: int = 0, language: str = "fr"
-) -> Plan:
+def replan(instance: Instance, previous_plan: Plan, seed: int = 0, language: str = "fr") -> Plan:
     """Repair ``previous_plan`` for today's instance; reasons are written in ``language``."""
     tables = build_tables(instance)
     before = {c for rp in previous_plan.rounds for r in rp.rooms for c in r.candidates}
@@ -62,16 +60,21 @@ def _repair(problem: Problem, rounds: Rounds) -> None:
             if room.number > problem.rooms[room.site]:
                 room.number = 0
             room.employers = [
-                e for e in room.employers
+                e
+                for e in room.employers
                 if problem.emp_sites[e, room.site] and ("e", e) not in busy
             ][: problem.k_e]
             busy.update(("e", e) for e in room.employers)
             cands = []
             for c in room.candidates:
-                ok = (problem.admitted[c] and problem.cand_site[c] == room.site
-                      and ("c", c) not in busy and len(cands) < problem.k_c
-                      and all((c, e) not in met for e in room.employers)
-                      and all(used[e] < problem.emp_cap[e] for e in room.employers))
+                ok = (
+                    problem.admitted[c]
+                    and problem.cand_site[c] == room.site
+                    and ("c", c) not in busy
+                    and len(cands) < problem.k_c
+                    and all((c, e) not in met for e in room.employers)
+                    and all(used[e] < problem.emp_cap[e] for e in room.employers)
+                )
                 if ok:
                     cands.append(c)
                     busy.add(("c", c))
@@ -108,8 +111,10 @@ def _fill_employerless_rooms(problem: Problem, rounds: Rounds) -> None:
                 continue
             met, used, _ = _state(problem, rounds)
             options = [
-                e for e in sorted(_idle_employers(problem, rooms))
-                if problem.emp_sites[e, room.site] and not met[room.candidates, e].any()
+                e
+                for e in sorted(_idle_employers(problem, rooms))
+                if problem.emp_sites[e, room.site]
+                and not met[room.candidates, e].any()
                 and problem.emp_cap[e] - used[e] >= len(room.candidates)
             ]
             if options:
@@ -129,9 +134,12 @@ def _seat_unseated(problem: Problem, rounds: Rounds, priority: list[int]) -> Non
             if any(c in r.candidates for r in rooms):
                 continue
             for room in rooms:
-                if (room.site == s and len(room.candidates) < problem.k_c
-                        and not met[c, room.employers].any()
-                        and (used[room.employers] < problem.emp_cap[room.employers]).all()):
+                if (
+                    room.site == s
+                    and len(room.candidates) < problem.k_c
+                    and not met[c, room.employers].any()
+                    and (used[room.employers] < problem.emp_cap[room.employers]).all()
+                ):
                     value = float(ce[c, room.employers].sum())
                     if best is None or value > best[0]:
                         best = (value, t, room, -1)
@@ -151,8 +159,9 @@ def _seat_unseated(problem: Problem, rounds: Rounds, priority: list[int]) -> Non
             room.candidates.append(c)
 
 
-def _take_over_extra_meeting(problem: Problem, rounds: Rounds, c: int, met: np.ndarray,
-                             meetings: np.ndarray) -> None:
+def _take_over_extra_meeting(
+    problem: Problem, rounds: Rounds, c: int, met: np.ndarray, meetings: np.ndarray
+) -> None:
     """No free seat: take the seat of someone who has more meetings than promised."""
     ce = problem.tables.ce
     s = int(problem.cand_site[c])
@@ -186,6 +195,7 @@ def _seat_in_groups(problem: Problem, rounds: Rounds, priority: list[int]) -> No
                 continue
             open_rooms = [r for r in rooms if r.site == s and len(r.candidates) < problem.k_c]
             if open_rooms:
+
                 def gain(room: RoomState, c: int = c) -> float:
                     div = problem.tables.candidate_diversity([c, *room.candidates])
                     return float(div[0].sum()) - 0.01 * len(room.candidates)
@@ -197,6 +207,7 @@ def _seat_in_groups(problem: Problem, rounds: Rounds, priority: list[int]) -> No
 
 def changed_people(previous: Plan, new: Plan, instance: Instance) -> list[str]:
     """Ids (not withdrawn) whose set of (round, site, room, room-mates) changed."""
+
     def convocations(plan: Plan) -> dict[str, set[tuple[object, ...]]]:
         out: dict[str, set[tuple[object, ...]]] = {}
         for rp in plan.rounds:
@@ -208,5 +219,6 @@ def changed_people(previous: Plan, new: Plan, instance: Instance) -> list[str]:
 
     old, cur = convocations(previous), convocations(new)
     people = sorted(set(old) | set(cur))
-    return [p for p in people
-            if p not in instance.withdrawn and old.get(p, set()) != cur.get(p, set())]
+    return [
+        p for p in people if p not in instance.withdrawn and old.get(p, set()) != cur.get(p, set())
+    ]

@@ -60,8 +60,14 @@ def score_plan(instance: Instance, plan: Plan, tables: AffinityTables | None = N
             mix_total += room_mix
             diversity_total += room_div
             room_score = room_ce if tables.explicit else room_ce + room_mix + room_div
-            rooms_out.append({"round": rp.round, "site": room.site, "room": room.room,
-                              "score": round(room_score, 6)})
+            rooms_out.append(
+                {
+                    "round": rp.round,
+                    "site": room.site,
+                    "room": room.room,
+                    "score": round(room_score, 6),
+                }
+            )
     candidates_out: dict[str, dict[str, float | int]] = {}
     for c, values in per_cand.items():
         own = sum(values) if values else per_cand_div.get(c, 0.0)

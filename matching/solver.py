@@ -33,8 +33,10 @@ from matching.score import score_plan
 DEFAULT_TIME_LIMIT = 30.0
 
 WITHDRAWN_REASON = N_("Withdrawn: you no longer take part in this event.")
-NO_SEAT_REASON = N_("No compatible seat could be given to you (rooms full, or employers already "
-                    "met or fully booked): waiting list.")
+NO_SEAT_REASON = N_(
+    "No compatible seat could be given to you (rooms full, or employers already "
+    "met or fully booked): waiting list."
+)
 EMPLOYER_SPARE_REASON = N_(
     "Every room is taken: you are in reserve (rule: the employers with the most affinity with "
     "the candidates present are seated first)."

@@ -50,8 +50,9 @@ class Weights:
             if key not in known:
                 raise ValueError(_("{where}: unknown weight", where=f"{where}.{key}"))
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(_("{where}: a number zero or above is expected",
-                                   where=f"{where}.{key}"))
+                raise ValueError(
+                    _("{where}: a number zero or above is expected", where=f"{where}.{key}")
+                )
             values[key] = float(value)
         return cls(**values)
 

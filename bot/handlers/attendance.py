@@ -72,10 +72,12 @@ def _choice(
 
 def withdrawal_keyboard(_: Translator, registration_id: int) -> InlineKeyboardMarkup:
     """One big button per line: less risk of a wrong tap on a small screen."""
-    return column([
-        button(_.plain("Yes, I withdraw"), ATTENDANCE_PREFIX, registration_id, attendance.SURE),
-        button(_.plain("No, I will come"), ATTENDANCE_PREFIX, registration_id, attendance.KEEP),
-    ])
+    return column(
+        [
+            button(_.plain("Yes, I withdraw"), ATTENDANCE_PREFIX, registration_id, attendance.SURE),
+            button(_.plain("No, I will come"), ATTENDANCE_PREFIX, registration_id, attendance.KEEP),
+        ]
+    )
 
 
 async def _drop_buttons(update: Update) -> None:
@@ -107,19 +109,26 @@ async def on_attendance(update: Update, context: Context) -> None:
         result = await attendance.check_seat(
             app.database, registration_id, user_id, Outcome.ASK_WITHDRAWAL
         )
-        markup = (withdrawal_keyboard(_, registration_id)
-                  if result.outcome is Outcome.ASK_WITHDRAWAL else None)
+        markup = (
+            withdrawal_keyboard(_, registration_id)
+            if result.outcome is Outcome.ASK_WITHDRAWAL
+            else None
+        )
         await reply(update, answer_text(_, result), reply_markup=markup)
         return
     if action == attendance.KEEP:
         result = await attendance.check_seat(app.database, registration_id, user_id, Outcome.KEPT)
     else:
         result = await attendance.answer_attendance(
-            app.database, registration_id, user_id, action == attendance.YES,
+            app.database,
+            registration_id,
+            user_id,
+            action == attendance.YES,
             app.settings.staff_ids,
         )
     if action in (attendance.SURE, attendance.KEEP) and result.outcome in (
-        Outcome.WITHDRAWN, Outcome.KEPT
+        Outcome.WITHDRAWN,
+        Outcome.KEPT,
     ):
         await _drop_buttons(update)  # the question is answered: no second tap on it
     await reply(update, answer_text(_, result))
@@ -139,7 +148,10 @@ async def on_offer(update: Update, context: Context) -> None:
         return
     app = services(context)
     result = await attendance.answer_offer(
-        app.database, choice[0], update.effective_user.id, choice[1] == attendance.YES,
+        app.database,
+        choice[0],
+        update.effective_user.id,
+        choice[1] == attendance.YES,
         app.settings.staff_ids,
     )
     if result.outcome in (Outcome.ACCEPTED, Outcome.DECLINED, Outcome.EXPIRED):
@@ -178,8 +190,14 @@ def overview_keyboard(_: Translator, view: Overview) -> InlineKeyboardMarkup:
     silent = len(view.group("silent"))
     rows = []
     if silent:
-        rows.append(button(_.plain("Remind those who did not answer ({count})", count=silent),
-                           PRESENCE_PREFIX, "remind", view.event_id))
+        rows.append(
+            button(
+                _.plain("Remind those who did not answer ({count})", count=silent),
+                PRESENCE_PREFIX,
+                "remind",
+                view.event_id,
+            )
+        )
     rows.append(button(_.plain("Mark who is present"), PRESENCE_PREFIX, "mark", view.event_id))
     rows.append(button(_.plain("Refresh"), PRESENCE_PREFIX, "ev", view.event_id))
     return column(rows)
@@ -190,13 +208,16 @@ def marking_keyboard(_: Translator, view: Overview) -> InlineKeyboardMarkup:
     for row in view.rows:
         if row.status not in attendance.ACTIVE:
             continue
-        present = ("✅ " if row.attended is True else "") + _.plain("{name}: present",
-                                                                     name=row.name)
+        present = ("✅ " if row.attended is True else "") + _.plain(
+            "{name}: present", name=row.name
+        )
         absent = ("✅ " if row.attended is False else "") + _.plain("absent")
-        rows.append([
-            button(present[:60], PRESENCE_PREFIX, "at", row.registration_id, 1),
-            button(absent[:60], PRESENCE_PREFIX, "at", row.registration_id, 0),
-        ])
+        rows.append(
+            [
+                button(present[:60], PRESENCE_PREFIX, "at", row.registration_id, 1),
+                button(absent[:60], PRESENCE_PREFIX, "at", row.registration_id, 0),
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 
@@ -253,13 +274,17 @@ async def on_presence_button(update: Update, context: Context) -> None:
         if skipped:
             text += "\n" + _.n(
                 "{count} person was already reminded today.",
-                "{count} people were already reminded today.", skipped,
+                "{count} people were already reminded today.",
+                skipped,
             )
         await reply(update, text)
         return
     if action == "mark":
-        await reply(update, _("Who is here today? Press present or absent for each person."),
-                    reply_markup=marking_keyboard(_, view))
+        await reply(
+            update,
+            _("Who is here today? Press present or absent for each person."),
+            reply_markup=marking_keyboard(_, view),
+        )
         return
     await reply(update, overview_text(_, view), reply_markup=overview_keyboard(_, view))
 
@@ -270,9 +295,7 @@ async def _expire_offers(context: Context) -> None:
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(
-        CallbackQueryHandler(on_attendance, pattern=rf"^{ATTENDANCE_PREFIX}:")
-    )
+    application.add_handler(CallbackQueryHandler(on_attendance, pattern=rf"^{ATTENDANCE_PREFIX}:"))
     application.add_handler(CallbackQueryHandler(on_offer, pattern=rf"^{OFFER_PREFIX}:"))
     application.add_handler(CommandHandler("presences", presences_command))
     application.add_handler(

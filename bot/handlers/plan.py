@@ -60,21 +60,34 @@ def room_line(_: Translator, view: PlanView, room: object) -> str:
     employers = ", ".join(view.name(k) for k in room.employers)  # type: ignore[attr-defined]
     candidates = ", ".join(view.name(k) for k in room.candidates)  # type: ignore[attr-defined]
     people = " · ".join(part for part in (employers, candidates) if part)
-    return _("• {site}, room {room}: {people}", site=site, room=room.room,  # type: ignore[attr-defined]
-             people=people)
+    return _(
+        "• {site}, room {room}: {people}",
+        site=site,
+        room=room.room,  # type: ignore[attr-defined]
+        people=people,
+    )
 
 
 def plan_text(_: Translator, view: PlanView) -> str:
-    state = (
-        _("published") if view.published_at else _("draft, nothing sent yet")
-    )
-    lines = [_("<b>Plan {version} – {event}</b> ({state})", version=view.version,
-               event=view.event_name, state=state)]
+    state = _("published") if view.published_at else _("draft, nothing sent yet")
+    lines = [
+        _(
+            "<b>Plan {version} – {event}</b> ({state})",
+            version=view.version,
+            event=view.event_name,
+            state=state,
+        )
+    ]
     for round_plan in view.plan.rounds:
         start, _end = round_times(view.event, round_plan.round)
         lines.append("")
-        lines.append(_("<b>Round {number}</b> – {hour}", number=round_plan.round,
-                       hour=french_hour(_, start, view.event.timezone)))
+        lines.append(
+            _(
+                "<b>Round {number}</b> – {hour}",
+                number=round_plan.round,
+                hour=french_hour(_, start, view.event.timezone),
+            )
+        )
         for room in sorted(round_plan.rooms, key=lambda r: (r.site, r.room)):
             lines.append(room_line(_, view, room))
     waiting = [w for w in view.plan.waiting if w.id not in view.instance.withdrawn]
@@ -83,13 +96,25 @@ def plan_text(_: Translator, view: PlanView) -> str:
         lines += [_("• {name}: {reason}", name=view.name(w.id), reason=w.reason) for w in waiting]
     worst = view.plan.worst_candidate
     if worst:
-        lines += ["", _("Worst-off candidate: {name} (score {score})",
-                        name=view.name(str(worst["id"])), score=f"{float(worst['score']):.2f}")]
+        lines += [
+            "",
+            _(
+                "Worst-off candidate: {name} (score {score})",
+                name=view.name(str(worst["id"])),
+                score=f"{float(worst['score']):.2f}",
+            ),
+        ]
     if view.source == "replan":
         changed = [view.name(k) for k in view.changed]
-        lines += ["", _.n("{count} convocation changes: {names}",
-                          "{count} convocations change: {names}", len(changed),
-                          names=", ".join(changed) or "–")]
+        lines += [
+            "",
+            _.n(
+                "{count} convocation changes: {names}",
+                "{count} convocations change: {names}",
+                len(changed),
+                names=", ".join(changed) or "–",
+            ),
+        ]
     text = "\n".join(lines)
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
@@ -98,15 +123,31 @@ def plan_keyboard(_: Translator, view: PlanView) -> InlineKeyboardMarkup:
     pid, eid = view.id, view.event_id
     rows: list[list[InlineKeyboardButton]] = []
     if view.published_at is None:
-        rows.append([button(_.plain("Publish"), PREFIX, "pub", pid),
-                     button(_.plain("Recalculate"), PREFIX, "again", pid)])
-        rows.append([button(_.plain("Adjust"), PREFIX, "adj", pid),
-                     button(_.plain("Cancel"), PREFIX, "drop", pid)])
+        rows.append(
+            [
+                button(_.plain("Publish"), PREFIX, "pub", pid),
+                button(_.plain("Recalculate"), PREFIX, "again", pid),
+            ]
+        )
+        rows.append(
+            [
+                button(_.plain("Adjust"), PREFIX, "adj", pid),
+                button(_.plain("Cancel"), PREFIX, "drop", pid),
+            ]
+        )
     else:
-        rows.append([button(_.plain("Adjust"), PREFIX, "adj", pid),
-                     button(_.plain("Re-plan with few changes"), PREFIX, "replan", eid)])
-    rows.append([button(_.plain("Export JSON"), PREFIX, "exp", eid),
-                 button(_.plain("Import a plan"), PREFIX, "imp", eid)])
+        rows.append(
+            [
+                button(_.plain("Adjust"), PREFIX, "adj", pid),
+                button(_.plain("Re-plan with few changes"), PREFIX, "replan", eid),
+            ]
+        )
+    rows.append(
+        [
+            button(_.plain("Export JSON"), PREFIX, "exp", eid),
+            button(_.plain("Import a plan"), PREFIX, "imp", eid),
+        ]
+    )
     rows.append([button(_.plain("Attendance"), PRESENCE_PREFIX, "ev", eid)])
     return InlineKeyboardMarkup(rows)
 
@@ -123,8 +164,7 @@ async def show_plan(update: Update, context: Context, view: PlanView) -> None:
         await context.bot.send_photo(chat.id, photo=picture)
     except Exception:  # the picture helps; the text below says it all anyway
         log.info("No picture for plan %s", view.id, exc_info=True)
-    await context.bot.send_message(chat.id, plan_text(_, view),
-                                   reply_markup=plan_keyboard(_, view))
+    await context.bot.send_message(chat.id, plan_text(_, view), reply_markup=plan_keyboard(_, view))
 
 
 # -- entry ----------------------------------------------------------------------------------
@@ -173,16 +213,23 @@ def _seat_label(_: Translator, view: PlanView, round_number: int, key: str, room
 
 def _people_keyboard(_: Translator, view: PlanView) -> InlineKeyboardMarkup:
     buttons = [
-        button(_seat_label(_, view, rp.round, key, room.room), PREFIX, "who", view.id, rp.round,
-               key)
+        button(
+            _seat_label(_, view, rp.round, key, room.room), PREFIX, "who", view.id, rp.round, key
+        )
         for rp in view.plan.rounds
         for room in sorted(rp.rooms, key=lambda r: (r.site, r.room))
         for key in (*room.employers, *room.candidates)
     ]
     if view.event.rounds == 1:
         buttons += [
-            button(_.plain("{name} (waiting)", name=view.name(w.id))[:60], PREFIX, "who", view.id,
-                   1, w.id)
+            button(
+                _.plain("{name} (waiting)", name=view.name(w.id))[:60],
+                PREFIX,
+                "who",
+                view.id,
+                1,
+                w.id,
+            )
             for w in view.plan.waiting
             if w.id not in view.instance.withdrawn
         ]
@@ -202,15 +249,39 @@ async def _targets_keyboard(
         if room is mine:
             continue
         site = view.site_names.get(room.site, room.site)
-        rows.append([button(_.plain("→ {site}, room {room}", site=site, room=room.room)[:60],
-                            PREFIX, "to", view.id, round_number, key, room.site, room.room)])
+        rows.append(
+            [
+                button(
+                    _.plain("→ {site}, room {room}", site=site, room=room.room)[:60],
+                    PREFIX,
+                    "to",
+                    view.id,
+                    round_number,
+                    key,
+                    room.site,
+                    room.room,
+                )
+            ]
+        )
     sites = await planning.site_rooms(services(context).database, view.event_id)
     for site, name, count in sites:
         used = {r.room for r in round_plan.rooms if r.site == site}
         free = next((n for n in range(1, count + 1) if n not in used), None)
         if free is not None:
-            rows.append([button(_.plain("→ {site}, room {room} (empty)", site=name, room=free)[:60],
-                                PREFIX, "to", view.id, round_number, key, site, free)])
+            rows.append(
+                [
+                    button(
+                        _.plain("→ {site}, room {room} (empty)", site=name, room=free)[:60],
+                        PREFIX,
+                        "to",
+                        view.id,
+                        round_number,
+                        key,
+                        site,
+                        free,
+                    )
+                ]
+            )
     same_role = [
         other
         for room in round_plan.rooms
@@ -219,16 +290,33 @@ async def _targets_keyboard(
     ]
     if mine is None:
         same_role = [
-            other for room in round_plan.rooms
+            other
+            for room in round_plan.rooms
             for other in (room.employers if is_employer else room.candidates)
         ]
     elif view.event.rounds == 1:
-        pool = {e.id for e in view.instance.employers} if is_employer else {
-            c.id for c in view.instance.candidates}
-        same_role += [w.id for w in view.plan.waiting
-                      if w.id in pool and w.id not in view.instance.withdrawn]
-    rows += [[button(_.plain("⇄ swap with {name}", name=view.name(other))[:60], PREFIX, "sw",
-                     view.id, round_number, key, other)] for other in same_role]
+        pool = (
+            {e.id for e in view.instance.employers}
+            if is_employer
+            else {c.id for c in view.instance.candidates}
+        )
+        same_role += [
+            w.id for w in view.plan.waiting if w.id in pool and w.id not in view.instance.withdrawn
+        ]
+    rows += [
+        [
+            button(
+                _.plain("⇄ swap with {name}", name=view.name(other))[:60],
+                PREFIX,
+                "sw",
+                view.id,
+                round_number,
+                key,
+                other,
+            )
+        ]
+        for other in same_role
+    ]
     rows.append([button(_.plain("Back"), PREFIX, "show", view.id)])
     return InlineKeyboardMarkup(rows)
 
@@ -281,7 +369,9 @@ async def _act_replan(update: Update, context: Context, args: list[str]) -> None
     _ = translator_for(update)
     await reply(update, _("I am re-planning with as few changes as possible…"))
     new = await planning.replan_event(
-        services(context).database, int(args[0]), update.effective_user.id  # type: ignore[union-attr]
+        services(context).database,
+        int(args[0]),
+        update.effective_user.id,  # type: ignore[union-attr]
     )
     await show_plan(update, context, new)
 
@@ -291,19 +381,35 @@ async def _act_publish(update: Update, context: Context, args: list[str]) -> Non
     query = update.callback_query
     assert query is not None
     result = await planning.publish(
-        services(context).database, int(args[0]), update.effective_user.id  # type: ignore[union-attr]
+        services(context).database,
+        int(args[0]),
+        update.effective_user.id,  # type: ignore[union-attr]
     )
     await _wake_outbox(context)
     await query.edit_message_reply_markup(reply_markup=None)
-    lines = [_.n("Published: {count} convocation is on its way.",
-                 "Published: {count} convocations are on their way.", result.convocations)]
+    lines = [
+        _.n(
+            "Published: {count} convocation is on its way.",
+            "Published: {count} convocations are on their way.",
+            result.convocations,
+        )
+    ]
     if result.waiting:
-        lines.append(_.n("{count} person is told they are on the waiting list.",
-                         "{count} people are told they are on the waiting list.", result.waiting))
+        lines.append(
+            _.n(
+                "{count} person is told they are on the waiting list.",
+                "{count} people are told they are on the waiting list.",
+                result.waiting,
+            )
+        )
     if not result.first:
-        lines.append(_.n("{count} person keeps the same convocation and gets nothing new.",
-                         "{count} people keep the same convocation and get nothing new.",
-                         result.unchanged))
+        lines.append(
+            _.n(
+                "{count} person keeps the same convocation and gets nothing new.",
+                "{count} people keep the same convocation and get nothing new.",
+                result.unchanged,
+            )
+        )
     keyboard = column([button(_.plain("Attendance"), PRESENCE_PREFIX, "ev", result.event_id)])
     await reply(update, "\n".join(lines), reply_markup=keyboard)
 
@@ -344,10 +450,20 @@ async def _act_who(update: Update, context: Context, args: list[str]) -> None:
 
 
 async def _act_move(update: Update, context: Context, args: list[str]) -> None:
-    plan_id, round_number, key, site, room = int(args[0]), int(args[1]), args[2], args[3], int(
-        args[4])
+    plan_id, round_number, key, site, room = (
+        int(args[0]),
+        int(args[1]),
+        args[2],
+        args[3],
+        int(args[4]),
+    )
     view = await planning.move_person(
-        services(context).database, plan_id, round_number, key, site, room,
+        services(context).database,
+        plan_id,
+        round_number,
+        key,
+        site,
+        room,
         update.effective_user.id,  # type: ignore[union-attr]
     )
     await _adjusted(update, context, view)
@@ -356,7 +472,11 @@ async def _act_move(update: Update, context: Context, args: list[str]) -> None:
 async def _act_swap(update: Update, context: Context, args: list[str]) -> None:
     plan_id, round_number, first, second = int(args[0]), int(args[1]), args[2], args[3]
     view = await planning.swap_people(
-        services(context).database, plan_id, round_number, first, second,
+        services(context).database,
+        plan_id,
+        round_number,
+        first,
+        second,
         update.effective_user.id,  # type: ignore[union-attr]
     )
     await _adjusted(update, context, view)
@@ -376,8 +496,10 @@ async def _act_export(update: Update, context: Context, args: list[str]) -> None
     await context.bot.send_document(
         update.effective_chat.id,
         document=InputFile(io.BytesIO(body), filename=filename),
-        caption=_("The event for the matching engine (JSON). It holds staff-only data: "
-                  "keep it inside the team."),
+        caption=_(
+            "The event for the matching engine (JSON). It holds staff-only data: "
+            "keep it inside the team."
+        ),
     )
 
 
@@ -386,8 +508,13 @@ async def _act_import(update: Update, context: Context, args: list[str]) -> None
     event_id = int(args[0])
     assert context.user_data is not None
     context.user_data[IMPORT_KEY] = event_id
-    await reply(update, _("Send me the plan as a JSON file. I will check every rule before "
-                          "keeping it. Nothing is sent before you publish."))
+    await reply(
+        update,
+        _(
+            "Send me the plan as a JSON file. I will check every rule before "
+            "keeping it. Nothing is sent before you publish."
+        ),
+    )
 
 
 async def on_document(update: Update, context: Context) -> None:
@@ -410,7 +537,10 @@ async def _import_document(update: Update, context: Context) -> None:
     raw = bytes(await file.download_as_bytearray())
     try:
         view = await planning.import_plan(
-            services(context).database, event_id, raw, update.effective_user.id  # type: ignore[union-attr]
+            services(context).database,
+            event_id,
+            raw,
+            update.effective_user.id,  # type: ignore[union-attr]
         )
     except PlanningError as error:
         await reply(update, error_text(_, error) + "\n" + _("Send a corrected file, or /annuler."))

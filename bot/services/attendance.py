@@ -108,8 +108,13 @@ async def _tell_staff(
         if published:
             buttons.insert(0, [(_.plain("Re-plan with few changes"), f"plan:replan:{event.id}")])
         await send_later(
-            session, key=f"{key}:{chat_id}", chat_id=chat_id, kind="staff_notice",
-            text=text_of(_), event_id=event.id, buttons=buttons,
+            session,
+            key=f"{key}:{chat_id}",
+            chat_id=chat_id,
+            kind="staff_notice",
+            text=text_of(_),
+            event_id=event.id,
+            buttons=buttons,
         )
 
 
@@ -175,7 +180,9 @@ async def answer_attendance(
         def notice(_: Translator) -> str:
             text = _(
                 "<b>Withdrawal</b>: {name} ({role}) will not come to {event}.",
-                name=name, role=_(ROLE_NAMES.get(role, role)), event=event.name,
+                name=name,
+                role=_(ROLE_NAMES.get(role, role)),
+                event=event.name,
             )
             if offered is not None:
                 text += "\n" + _("The seat is offered to {name} (waiting list).", name=offered)
@@ -234,10 +241,19 @@ async def offer_next(
         deadline=french_moment(_, deadline, event.timezone),
     )
     await send_later(
-        session, key=f"seat-offer:{offer.id}", chat_id=person.chat_id, kind="seat_offer",
-        text=text, person_id=person.id, event_id=event.id,
-        buttons=[[(_.plain("I accept the seat"), f"{OFFER_PREFIX}:{offer.id}:{YES}"),
-                  (_.plain("I decline"), f"{OFFER_PREFIX}:{offer.id}:{NO}")]],
+        session,
+        key=f"seat-offer:{offer.id}",
+        chat_id=person.chat_id,
+        kind="seat_offer",
+        text=text,
+        person_id=person.id,
+        event_id=event.id,
+        buttons=[
+            [
+                (_.plain("I accept the seat"), f"{OFFER_PREFIX}:{offer.id}:{YES}"),
+                (_.plain("I decline"), f"{OFFER_PREFIX}:{offer.id}:{NO}"),
+            ]
+        ],
     )
     return full_name(person)
 
@@ -276,7 +292,8 @@ async def answer_offer(
             return _(
                 "<b>Seat taken</b>: {name} accepts the free seat for {event}. Re-plan to send "
                 "the new convocations.",
-                name=name, event=event.name,
+                name=name,
+                event=event.name,
             )
 
         await _tell_staff(session, staff_ids, event, f"seat-taken:{offer.id}", notice)
@@ -359,8 +376,13 @@ async def overview(database: Database, event_id: int) -> Overview | None:
             event.name,
             [
                 PresenceRow(
-                    reg.id, full_name(person), reg.role, reg.status, reg.attendance_answer,
-                    person.unreachable_at is not None, reg.attended,
+                    reg.id,
+                    full_name(person),
+                    reg.role,
+                    reg.status,
+                    reg.attendance_answer,
+                    person.unreachable_at is not None,
+                    reg.attended,
                 )
                 for reg, person in rows
             ],
@@ -389,16 +411,27 @@ async def remind_silent(database: Database, event_id: int) -> tuple[int, int]:
             _ = Translator.for_language(person.language)
             text = _(
                 "Reminder: please tell us if you will come to <b>{event}</b> ({moment}).",
-                event=event.name, moment=french_moment(_, event.starts_at, event.timezone),
+                event=event.name,
+                moment=french_moment(_, event.starts_at, event.timezone),
             )
-            buttons = [[
-                (_.plain("I confirm I will come"), f"{ATTENDANCE_PREFIX}:{registration.id}:{YES}"),
-                (_.plain("I cannot come"), f"{ATTENDANCE_PREFIX}:{registration.id}:{NO}"),
-            ]]
+            buttons = [
+                [
+                    (
+                        _.plain("I confirm I will come"),
+                        f"{ATTENDANCE_PREFIX}:{registration.id}:{YES}",
+                    ),
+                    (_.plain("I cannot come"), f"{ATTENDANCE_PREFIX}:{registration.id}:{NO}"),
+                ]
+            ]
             added = await send_later(
-                session, key=f"attendance-reminder:{registration.id}:{day}",
-                chat_id=person.chat_id, kind="attendance_reminder", text=text,
-                person_id=person.id, event_id=event.id, buttons=buttons,
+                session,
+                key=f"attendance-reminder:{registration.id}:{day}",
+                chat_id=person.chat_id,
+                kind="attendance_reminder",
+                text=text,
+                person_id=person.id,
+                event_id=event.id,
+                buttons=buttons,
             )
             queued, skipped = (queued + 1, skipped) if added else (queued, skipped + 1)
         return queued, skipped

@@ -249,8 +249,11 @@ def describe_changes(
         if was is None and now is not None:
             start, _end = round_times(event, number)
             changes.append(
-                _("{round}: new time slot at {hour}.", round=label,
-                  hour=french_hour(_, start, event.timezone))
+                _(
+                    "{round}: new time slot at {hour}.",
+                    round=label,
+                    hour=french_hour(_, start, event.timezone),
+                )
             )
         elif was is not None and now is None:
             changes.append(_("{round}: this time slot is cancelled for you.", round=label))
@@ -265,19 +268,27 @@ def describe_changes(
                     )
                 )
             if was.members != now.members:
-                joined = [people[key].first_name for key in now.members - was.members
-                          if key in people]
-                left = [people[key].first_name for key in was.members - now.members
-                        if key in people]
+                joined = [
+                    people[key].first_name for key in now.members - was.members if key in people
+                ]
+                left = [
+                    people[key].first_name for key in was.members - now.members if key in people
+                ]
                 if joined:
                     changes.append(
-                        _("{round}: new in your room: {names}.", round=label,
-                          names=", ".join(sorted(joined)))
+                        _(
+                            "{round}: new in your room: {names}.",
+                            round=label,
+                            names=", ".join(sorted(joined)),
+                        )
                     )
                 if left:
                     changes.append(
-                        _("{round}: no longer in your room: {names}.", round=label,
-                          names=", ".join(sorted(left)))
+                        _(
+                            "{round}: no longer in your room: {names}.",
+                            round=label,
+                            names=", ".join(sorted(left)),
+                        )
                     )
     return changes or [_("Your convocation was updated.")]
 
@@ -286,9 +297,7 @@ def describe_changes(
 
 
 def _ics_text(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-    )
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _fold(line: str) -> str:

@@ -183,9 +183,7 @@ async def load_participants(session: AsyncSession, event_id: int) -> Participant
         for person in await session.scalars(
             select(Person)
             .where(Person.id.in_(ids))
-            .options(
-                selectinload(Person.candidate_profile), selectinload(Person.employer_profile)
-            )
+            .options(selectinload(Person.candidate_profile), selectinload(Person.employer_profile))
         )
     }
     return Participants(event, registrations, people)
@@ -418,7 +416,12 @@ async def make_plan(database: Database, event_id: int, telegram_id: int, seed: i
     plan = await _solve(instance, seed)
     async with database.session() as session:
         row = await _store(
-            session, event_id, data, plan, seed=seed, source=PlanSource.SOLVER,
+            session,
+            event_id,
+            data,
+            plan,
+            seed=seed,
+            source=PlanSource.SOLVER,
             by=await _staff_person_id(session, telegram_id),
         )
         return await _view(session, row)
@@ -452,7 +455,12 @@ async def replan_event(database: Database, event_id: int, telegram_id: int) -> P
     plan = await asyncio.to_thread(replan, instance, Plan.from_dict(previous_json), seed)
     async with database.session() as session:
         row = await _store(
-            session, event_id, data, plan, seed=seed, source=PlanSource.REPLAN,
+            session,
+            event_id,
+            data,
+            plan,
+            seed=seed,
+            source=PlanSource.REPLAN,
             by=await _staff_person_id(session, telegram_id),
         )
         return await _view(session, row)
@@ -475,8 +483,12 @@ async def _store_adjusted(
     plan = _rescored(view.instance, plan)
     async with database.session() as session:
         row = await _store(
-            session, view.event_id, view.instance.to_dict(), plan,
-            seed=view.seed, source=PlanSource.ADJUSTED,
+            session,
+            view.event_id,
+            view.instance.to_dict(),
+            plan,
+            seed=view.seed,
+            source=PlanSource.ADJUSTED,
             by=await _staff_person_id(session, telegram_id),
         )
         return await _view(session, row)
@@ -602,13 +614,20 @@ async def import_plan(database: Database, event_id: int, raw: bytes, telegram_id
     problems = check_plan(instance, plan)
     if problems:
         names = {p.id: p.name or p.id for p in (*instance.candidates, *instance.employers)}
-        readable = [re.sub(r"« ([^»]+?) »", lambda m: f"« {names.get(m.group(1), m.group(1))} »",
-                           problem) for problem in problems]
+        readable = [
+            re.sub(r"« ([^»]+?) »", lambda m: f"« {names.get(m.group(1), m.group(1))} »", problem)
+            for problem in problems
+        ]
         raise PlanningError("broken_rule", readable)
     plan = _rescored(instance, plan)
     async with database.session() as session:
         row = await _store(
-            session, event_id, data, plan, seed=0, source=PlanSource.IMPORTED,
+            session,
+            event_id,
+            data,
+            plan,
+            seed=0,
+            source=PlanSource.IMPORTED,
             by=await _staff_person_id(session, telegram_id),
         )
         return await _view(session, row)
@@ -720,34 +739,45 @@ async def _queue_convocations(
         common = {"chat_id": person.chat_id, "person_id": person.id, "event_id": event.id}
         if not after:
             await send_later(
-                session, key=base, kind="waiting_list",
-                text=conv.waiting_text(_, event, had_seat=bool(before)), **common,
+                session,
+                key=base,
+                kind="waiting_list",
+                text=conv.waiting_text(_, event, had_seat=bool(before)),
+                **common,
             )
             counts["waiting"] += 1
             continue
         # A first seat (new, or from the waiting list) is a plain convocation.
         changes = conv.describe_changes(_, event, before, after, infos) if before else None
         text = conv.convocation_text(_, event, infos[key], after, infos, changes)
-        buttons = [[
-            (_.plain("I confirm I will come"), f"{conv.ATTENDANCE_PREFIX}:{reg.id}:yes"),
-            (_.plain("I cannot come"), f"{conv.ATTENDANCE_PREFIX}:{reg.id}:no"),
-        ]]
+        buttons = [
+            [
+                (_.plain("I confirm I will come"), f"{conv.ATTENDANCE_PREFIX}:{reg.id}:yes"),
+                (_.plain("I cannot come"), f"{conv.ATTENDANCE_PREFIX}:{reg.id}:no"),
+            ]
+        ]
         await send_later(
             session, key=base, kind="convocation", text=text, buttons=buttons, **common
         )
         ics = conv.calendar_file(_, event, infos[key], after, sequence=row.version, stamp=now())
         await send_later(
-            session, key=f"{base}:ics", kind="convocation_ics",
+            session,
+            key=f"{base}:ics",
+            kind="convocation_ics",
             text=_("Add this meeting to your calendar."),
-            document=(f"convocation-{event.id}.ics", ics), **common,
+            document=(f"convocation-{event.id}.ics", ics),
+            **common,
         )
         if reg.role == Role.EMPLOYER:
             for candidate in sorted({c for seat in after for c in seat.candidates}):
                 if candidate in cards and candidate in infos:
                     await send_later(
-                        session, key=f"{base}:card:{candidate}", kind="portrait_card",
+                        session,
+                        key=f"{base}:card:{candidate}",
+                        kind="portrait_card",
                         text=_("Portrait card of {name}", name=infos[candidate].first_name),
-                        photo=cards[candidate], **common,
+                        photo=cards[candidate],
+                        **common,
                     )
         await _schedule_reminders(session, event.id, reg.id)
         counts["convocations"] += 1

@@ -63,8 +63,10 @@ async def test_confirm_withdraw_waiting_list_and_minimal_replan(
     )
     await alice.press("Je confirme ma présence")
     await alice.wait_for(lambda m: "déjà confirmée" in m.text)
-    assert sql("select status, attendance_answer, attendance_answered_at from registrations "
-               "where id = ?", reg["Alice"]) == [("confirmed", "yes", answered_at)]
+    assert sql(
+        "select status, attendance_answer, attendance_answered_at from registrations where id = ?",
+        reg["Alice"],
+    ) == [("confirmed", "yes", answered_at)]
 
     # Someone else's button (forged) changes nothing.
     await alice.press_data(f"att:{reg['Bruno']}:no")
@@ -100,15 +102,15 @@ async def test_confirm_withdraw_waiting_list_and_minimal_replan(
     await emma.wait_for(lambda m: "est pour vous" in m.text)
     await emma.press_data(offer.buttons[0][0][1] or "")
     await emma.wait_for(lambda m: "déjà répondu" in m.text)
-    assert sql("select status, offer_expires_at from registrations where id = ?",
-               reg["Emma"]) == [("registered", None)]
+    assert sql("select status, offer_expires_at from registrations where id = ?", reg["Emma"]) == [
+        ("registered", None)
+    ]
     assert sql.scalar("select status from seat_offers") == "accepted"
     await staff.wait_for(lambda m: "Place reprise" in m.text, 10)
 
     # The minimal re-plan: only Bruno's room and Emma get a new convocation.
     await staff.press("Recalculer au plus juste")
-    replanned = await staff.wait_for(lambda m: is_plan(m) and "convocations changent" in m.text,
-                                     20)
+    replanned = await staff.wait_for(lambda m: is_plan(m) and "convocations changent" in m.text, 20)
     assert "4 convocations changent" in replanned.text
     await publish(scenario)
     new = await emma.wait_for(lambda m: "Votre convocation" in m.text, 10)
@@ -128,8 +130,9 @@ async def test_confirm_withdraw_waiting_list_and_minimal_replan(
     # Staff follow-up: who confirmed, who withdrew, remind the silent ones once a day.
     await staff.command("presences")
     await staff.wait_for(lambda m: "Pour quel événement" in m.text)
-    await staff.press(next(label for label in (await staff.last()).button_labels
-                           if "Ose ton projet" in label))
+    await staff.press(
+        next(label for label in (await staff.last()).button_labels if "Ose ton projet" in label)
+    )
     overview = await staff.wait_for(lambda m: m.text.startswith("Présences"))
     assert "Présence confirmée (1)" in overview.text and "Désistements (1)" in overview.text
     assert "Pas encore de réponse (7)" in overview.text
@@ -142,8 +145,9 @@ async def test_confirm_withdraw_waiting_list_and_minimal_replan(
     # On the day: mark Alice present.
     await staff.press("Pointer les présences")
     await staff.wait_for(lambda m: "Qui est là" in m.text)
-    alice_name = next(label for label in (await staff.last()).button_labels
-                      if label.startswith("Alice"))
+    alice_name = next(
+        label for label in (await staff.last()).button_labels if label.startswith("Alice")
+    )
     await staff.press(alice_name)
     await staff.wait_for(lambda m: any(label.startswith("✅ Alice") for label in m.button_labels))
     assert sql.scalar("select attended from registrations where id = ?", reg["Alice"]) == 1
@@ -157,8 +161,11 @@ async def test_cannot_come_asks_before_giving_the_seat_away(
     staff, reg = scenario.staff, scenario.registrations
 
     def state(first: str) -> list[tuple[object, ...]]:
-        return sql("select status, attendance_answer, attendance_answered_at from registrations "
-                   "where id = ?", reg[first])
+        return sql(
+            "select status, attendance_answer, attendance_answered_at from registrations "
+            "where id = ?",
+            reg[first],
+        )
 
     # "I cannot come" (as on a convocation or a reminder) only asks.
     await alice.press_data(f"att:{reg['Alice']}:no")
@@ -227,8 +234,11 @@ async def test_expired_offer_moves_on_to_the_next_person(
         assert person is not None
         person.role = Role.CANDIDATE
         registration = Registration(
-            event_id=scenario.event_id, person_id=person.id, role=Role.CANDIDATE,
-            site_id=scenario.site_id, accepted_site_ids=[scenario.site_id],
+            event_id=scenario.event_id,
+            person_id=person.id,
+            role=Role.CANDIDATE,
+            site_id=scenario.site_id,
+            accepted_site_ids=[scenario.site_id],
             status=RegistrationStatus.WAITING,
         )
         session.add(registration)
@@ -250,10 +260,12 @@ async def test_expired_offer_moves_on_to_the_next_person(
     (job,) = queue.get_jobs_by_name("seat-offers")
     await job.run(bot_runner.application)
     assert sql("select registration_id, status from seat_offers order by id") == [
-        (reg["Emma"], "expired"), (reg["Fanny"], "pending"),
+        (reg["Emma"], "expired"),
+        (reg["Fanny"], "pending"),
     ]
-    assert sql("select status, offer_expires_at from registrations where id = ?",
-               reg["Emma"]) == [("waiting", None)]
+    assert sql("select status, offer_expires_at from registrations where id = ?", reg["Emma"]) == [
+        ("waiting", None)
+    ]
     assert sql.scalar("select offer_expires_at from registrations where id = ?", reg["Fanny"])
     new_offer = await fanny.wait_for(lambda m: "Une place se libère" in m.text, 10)
     assert new_offer.button_labels == ["J'accepte la place", "Je refuse"]

@@ -70,8 +70,11 @@ async def test_convocations_contents_and_calendar(
     assert "Salle : " in text
     assert "Vous rencontrez : " in text
     assert "CV imprimé" in text  # the default list for candidates
-    companies = [c for c in ("Boulangerie du Lac", "Clinique des Alpes", "Garage Central",
-                             "Hôtel Beau-Rivage") if c in text]
+    companies = [
+        c
+        for c in ("Boulangerie du Lac", "Clinique des Alpes", "Garage Central", "Hôtel Beau-Rivage")
+        if c in text
+    ]
     assert len(companies) == 2
 
     calendar = await alice.wait_for(lambda m: m.kind == "document", 10)
@@ -105,6 +108,6 @@ async def test_convocations_contents_and_calendar(
     # The waiting person was not planned and got nothing.
     assert scenario.waiting is not None
     assert not [m for m in await scenario.waiting.received() if "convocation" in m.text.lower()]
-    assert sql.scalar(
-        "select count(distinct person_id) from outbox where kind = 'convocation'"
-    ) == 8
+    assert (
+        sql.scalar("select count(distinct person_id) from outbox where kind = 'convocation'") == 8
+    )

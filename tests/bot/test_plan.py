@@ -75,11 +75,23 @@ async def seed_event(runner: BotRunner, client: SandboxClient, *, waiting: bool 
     database = services(runner.application).database
     async with database.session() as session:
         event = Event(
-            name=EVENT_NAME, starts_at=STARTS_AT, timezone="Europe/Zurich", rounds=1,
-            round_minutes=90, employers_per_room=2, candidates_per_room=2,
-            candidate_code="CTEST1", employer_code="ETEST1",
-            sites=[Site(name="Espace Riponne", address="Place de la Riponne 10, Lausanne",
-                        rooms=2, position=0)],
+            name=EVENT_NAME,
+            starts_at=STARTS_AT,
+            timezone="Europe/Zurich",
+            rounds=1,
+            round_minutes=90,
+            employers_per_room=2,
+            candidates_per_room=2,
+            candidate_code="CTEST1",
+            employer_code="ETEST1",
+            sites=[
+                Site(
+                    name="Espace Riponne",
+                    address="Place de la Riponne 10, Lausanne",
+                    rooms=2,
+                    position=0,
+                )
+            ],
         )
         session.add(event)
         await session.flush()
@@ -92,24 +104,42 @@ async def seed_event(runner: BotRunner, client: SandboxClient, *, waiting: bool 
             person_id = person.id
             person.role = role
             if role == Role.EMPLOYER:
-                session.add(EmployerProfile(person_id=person_id, company=detail, sectors=sectors,
-                                            jobs=detail, max_candidates=4))
+                session.add(
+                    EmployerProfile(
+                        person_id=person_id,
+                        company=detail,
+                        sectors=sectors,
+                        jobs=detail,
+                        max_candidates=4,
+                    )
+                )
                 scenario.employers[first] = users[telegram_id]
             else:
-                session.add(CandidateProfile(
-                    person_id=person_id, sectors=sectors, target_job=detail,
-                    strengths=["accueil"], qualities=["ponctualité"], programme=PROGRAMME,
-                    constraints=CONSTRAINT, share_card=True,
-                ))
+                session.add(
+                    CandidateProfile(
+                        person_id=person_id,
+                        sectors=sectors,
+                        target_job=detail,
+                        strengths=["accueil"],
+                        qualities=["ponctualité"],
+                        programme=PROGRAMME,
+                        constraints=CONSTRAINT,
+                        share_card=True,
+                    )
+                )
                 if row is WAITING:
                     scenario.waiting = users[telegram_id]
                 else:
                     scenario.candidates[first] = users[telegram_id]
             registration = Registration(
-                event_id=event.id, person_id=person_id, role=role, site_id=site_id,
+                event_id=event.id,
+                person_id=person_id,
+                role=role,
+                site_id=site_id,
                 accepted_site_ids=[site_id],
-                status=RegistrationStatus.WAITING if row is WAITING else
-                RegistrationStatus.REGISTERED,
+                status=RegistrationStatus.WAITING
+                if row is WAITING
+                else RegistrationStatus.REGISTERED,
             )
             session.add(registration)
             await session.flush()
@@ -125,9 +155,9 @@ def is_plan(message: BotMessage) -> bool:
 async def open_plan(scenario: Scenario) -> BotMessage:
     await scenario.staff.command("plan")
     await scenario.staff.wait_for(lambda m: "Quel événement" in m.text)
-    await scenario.staff.press(next(
-        label for label in (await scenario.staff.last()).button_labels if EVENT_NAME in label
-    ))
+    await scenario.staff.press(
+        next(label for label in (await scenario.staff.last()).button_labels if EVENT_NAME in label)
+    )
     return await scenario.staff.wait_for(lambda m: is_plan(m) and "brouillon" in m.text, 20)
 
 
@@ -144,8 +174,9 @@ def rooms_of(sql: Sql, plan_id: int) -> dict[str, int]:
 
 def due_messages(sql: Sql) -> list[str]:
     """Keys of outbox rows due now and not sent yet (reminders wait for their day)."""
-    rows = sql("select idempotency_key, send_after from outbox where status in "
-               "('pending', 'sending')")
+    rows = sql(
+        "select idempotency_key, send_after from outbox where status in ('pending', 'sending')"
+    )
     moment = datetime.now(UTC)
     due = []
     for key, send_after in rows:
@@ -200,7 +231,8 @@ async def test_plan_adjust_and_publish_once(
 
     # A valid swap with a candidate of the other room.
     mate = next(
-        first for first in ("Bruno", "Chloé", "David")
+        first
+        for first in ("Bruno", "Chloé", "David")
         if rooms[f"c{scenario.person_ids[first]}"] == other_room
     )
     await scenario.staff.press(f"⇄ échanger avec {mate}")
@@ -255,8 +287,15 @@ async def test_recalculate_export_and_import(
     keys_e = [e["id"] for e in data["employers"]]
     keys_c = [c["id"] for c in data["candidates"]]
     site = data["event"]["sites"][0]["id"]
-    bad = {"rounds": [{"round": 1, "rooms": [
-        {"site": site, "room": 1, "employers": keys_e, "candidates": keys_c}]}], "waiting": []}
+    bad = {
+        "rounds": [
+            {
+                "round": 1,
+                "rooms": [{"site": site, "room": 1, "employers": keys_e, "candidates": keys_c}],
+            }
+        ],
+        "waiting": [],
+    }
     await scenario.staff.press("Importer un plan")
     await scenario.staff.wait_for(lambda m: "fichier JSON" in m.text)
     await scenario.staff.send_document(json.dumps(bad).encode(), filename="plan.json")
@@ -264,10 +303,18 @@ async def test_recalculate_export_and_import(
     assert "4 employeurs pour 2 place(s)" in refused.text
     assert sql.scalar("select count(*) from plans") == 2
 
-    good = {"rounds": [{"round": 1, "rooms": [
-        {"site": site, "room": 1, "employers": keys_e[:2], "candidates": keys_c[:2]},
-        {"site": site, "room": 2, "employers": keys_e[2:], "candidates": keys_c[2:]},
-    ]}], "waiting": []}
+    good = {
+        "rounds": [
+            {
+                "round": 1,
+                "rooms": [
+                    {"site": site, "room": 1, "employers": keys_e[:2], "candidates": keys_c[:2]},
+                    {"site": site, "room": 2, "employers": keys_e[2:], "candidates": keys_c[2:]},
+                ],
+            }
+        ],
+        "waiting": [],
+    }
     await scenario.staff.send_document(json.dumps(good).encode(), filename="plan.json")
     await scenario.staff.wait_for(lambda m: "Plan importé" in m.text)
     await scenario.staff.wait_for(lambda m: is_plan(m) and m.text.startswith("Plan 3"))

@@ -36,7 +36,8 @@ def staff_commands(runner: BotRunner) -> list[str]:
 
 def snapshot(sql: Sql) -> dict[str, Any]:
     tables = [
-        name for (name,) in sql("select name from sqlite_master where type = 'table'")
+        name
+        for (name,) in sql("select name from sqlite_master where type = 'table'")
         if name not in ("persisted_state", "alembic_version") and not name.startswith("sqlite_")
     ]
     state: dict[str, Any] = {name: sql.scalar(f'select count(*) from "{name}"') for name in tables}
@@ -104,5 +105,4 @@ async def test_staff_commands_and_buttons_refused_to_participants(
     assert snapshot(sql) == before
     # Nobody got an export file by forging the button.
     for user in (scenario.candidates["Bruno"], scenario.employers["Marie"]):
-        assert not [m for m in await user.received() if m.filename and m.filename.endswith(
-            ".json")]
+        assert not [m for m in await user.received() if m.filename and m.filename.endswith(".json")]

@@ -29,9 +29,7 @@ def test_translations_keep_the_placeholders() -> None:
                 if not message.id or not message.string:
                     continue
                 ids = message.id if isinstance(message.id, tuple) else (message.id,)
-                strings = message.string if isinstance(message.string, tuple) else (
-                    message.string,
-                )
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
                 expected = set(PLACEHOLDER.findall(ids[-1]))
                 for text in strings:
                     if set(PLACEHOLDER.findall(text)) - expected - {"count"}:

@@ -13,18 +13,35 @@ from matching import examples
 def minimal() -> dict[str, Any]:
     """The example of the file-format documentation."""
     return {
-        "event": {"employers_per_room": 2, "candidates_per_room": 2, "rounds": 1,
-                  "sites": [{"id": "lausanne", "rooms": 4}]},
+        "event": {
+            "employers_per_room": 2,
+            "candidates_per_room": 2,
+            "rounds": 1,
+            "sites": [{"id": "lausanne", "rooms": 4}],
+        },
         "employers": [
-            {"id": "e1", "sites": ["lausanne"], "sectors": ["M"],
-             "jobs": "assistant·e RH, comptable", "max_candidates": 4, "wishes": ["c1"]},
+            {
+                "id": "e1",
+                "sites": ["lausanne"],
+                "sectors": ["M"],
+                "jobs": "assistant·e RH, comptable",
+                "max_candidates": 4,
+                "wishes": ["c1"],
+            },
             {"id": "e2", "sites": ["*"], "sectors": ["D"], "jobs": "vendeur·se"},
         ],
         "candidates": [
-            {"id": "c1", "site": "lausanne", "sectors": ["M", "D"],
-             "target_job": "assistante ressources humaines", "skills": ["accueil"],
-             "qualities": ["ponctuelle"], "age_band": "26-35", "programme": "COI",
-             "wishes": ["e1"]},
+            {
+                "id": "c1",
+                "site": "lausanne",
+                "sectors": ["M", "D"],
+                "target_job": "assistante ressources humaines",
+                "skills": ["accueil"],
+                "qualities": ["ponctuelle"],
+                "age_band": "26-35",
+                "programme": "COI",
+                "wishes": ["e1"],
+            },
             {"id": "c2", "site": "lausanne", "sectors": ["D"], "target_job": "vendeuse"},
         ],
         "affinity": {"c1": {"e1": 0.82}},

@@ -44,8 +44,11 @@ def test_emploi_booster_sites_seats_remote_and_no_repeat() -> None:
 
 def test_speed_job_dating_one_employer_up_to_three_candidates() -> None:
     inst, plan = _solve(ex.speed_dating(seed=4))
-    assert all(len(r.employers) == 1 and 1 <= len(r.candidates) <= 3
-               for rp in plan.rounds for r in rp.rooms)
+    assert all(
+        len(r.employers) == 1 and 1 <= len(r.candidates) <= 3
+        for rp in plan.rounds
+        for r in rp.rooms
+    )
     meetings = Counter(c for rp in plan.rounds for r in rp.rooms for c in r.candidates)
     assert min(meetings[c.id] for c in inst.candidates) >= 2  # several employers each
 
@@ -126,8 +129,13 @@ def test_co_searching_is_more_diverse_than_a_naive_split() -> None:
     ids = [c.id for c in naive.candidates]
     from matching.model import Plan, Room, RoundPlan
     from matching.score import score_plan
-    naive_plan = score_plan(naive, Plan([RoundPlan(1, [
-        Room("bruxelles", 1, [], ids[:8]), Room("bruxelles", 2, [], ids[8:])])]))
+
+    naive_plan = score_plan(
+        naive,
+        Plan(
+            [RoundPlan(1, [Room("bruxelles", 1, [], ids[:8]), Room("bruxelles", 2, [], ids[8:])])]
+        ),
+    )
     assert plan.score >= naive_plan.score
 
 

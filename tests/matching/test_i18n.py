@@ -40,8 +40,9 @@ def test_reasons_and_rules_are_french_by_default_and_english_on_request() -> Non
     broken = Plan.from_dict(french.to_dict())
     broken.rounds[0].rooms[0].candidates.append(withdrawn)
     assert any(p.endswith(f"« {withdrawn} » s'est désisté·e") for p in check_plan(inst, broken))
-    assert any(p.endswith(f'"{withdrawn}" has withdrawn')
-               for p in check_plan(inst, broken, language="en"))
+    assert any(
+        p.endswith(f'"{withdrawn}" has withdrawn') for p in check_plan(inst, broken, language="en")
+    )
 
 
 def test_instance_errors_and_summary_follow_the_language() -> None:
@@ -77,18 +78,30 @@ def test_no_french_literal_left_in_the_engine_code() -> None:
             id(node.body[0].value)
             for node in ast.walk(tree)
             if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
-            and node.body and isinstance(node.body[0], ast.Expr)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
         }
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and id(node) not in docstrings and FRENCH_LETTERS & set(node.value)):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and FRENCH_LETTERS & set(node.value)
+            ):
                 found.append((path.name, node.lineno, node.value))
     assert found == []
 
 
 def test_the_engine_does_not_import_the_bot() -> None:
-    code = ("import sys, matching.cli, matching.i18n; "
-            "print(any(m.startswith('bot') for m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=MATCHING.parent, check=True)
+    code = (
+        "import sys, matching.cli, matching.i18n; "
+        "print(any(m.startswith('bot') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=MATCHING.parent,
+        check=True,
+    )
     assert result.stdout.strip() == "False"

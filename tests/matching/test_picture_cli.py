@@ -18,9 +18,20 @@ from matching.cli import main
 
 @pytest.mark.parametrize(
     "data",
-    [ex.ose_ton_projet(seed=1), ex.emploi_booster(seed=1),
-     ex.random_instance(240, 60, employers_per_room=1, candidates_per_room=1, rounds=8,
-                        sites=[("a", 30), ("b", 30)], seed=1, explicit_affinity=True)],
+    [
+        ex.ose_ton_projet(seed=1),
+        ex.emploi_booster(seed=1),
+        ex.random_instance(
+            240,
+            60,
+            employers_per_room=1,
+            candidates_per_room=1,
+            rounds=8,
+            sites=[("a", 30), ("b", 30)],
+            seed=1,
+            explicit_affinity=True,
+        ),
+    ],
     ids=["ose", "booster", "8-rounds-60-rooms"],
 )
 def test_picture_decodes_and_is_not_blank(data: dict) -> None:
@@ -39,8 +50,14 @@ def test_picture_uses_names(minimal_dict) -> None:
     minimal_dict["candidates"][0]["name"] = "Awa"
     inst = Instance.from_dict(minimal_dict)
     assert render_plan_png(inst, solve(inst)) != render_plan_png(
-        Instance.from_dict({**minimal_dict, "candidates": [
-            {**c, "name": None} for c in minimal_dict["candidates"]]}), solve(inst))
+        Instance.from_dict(
+            {
+                **minimal_dict,
+                "candidates": [{**c, "name": None} for c in minimal_dict["candidates"]],
+            }
+        ),
+        solve(inst),
+    )
 
 
 def _write(tmp_path: Path, data: object, name: str = "inst.json") -> Path:
@@ -52,18 +69,21 @@ def _write(tmp_path: Path, data: object, name: str = "inst.json") -> Path:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["candidates"][1].update(site="geneve"),
-         "candidates[1].site: site inconnu « geneve »"),
-        (lambda d: d["employers"].append({"id": "e1", "sites": ["*"]}),
-         "employers[2].id: identifiant en double"),
+        (
+            lambda d: d["candidates"][1].update(site="geneve"),
+            "candidates[1].site: site inconnu « geneve »",
+        ),
+        (
+            lambda d: d["employers"].append({"id": "e1", "sites": ["*"]}),
+            "employers[2].id: identifiant en double",
+        ),
         (lambda d: d["event"]["sites"][0].update(rooms=-2), "event.sites[0].rooms"),
         (lambda d: d["candidates"][0].update(wishes=["e42"]), "candidates[0].wishes[0]"),
         (lambda d: d["affinity"]["c1"].update(e1=2), "affinity.c1.e1"),
         (lambda d: d["employers"][0].pop("sites"), "employers[0].sites: champ obligatoire"),
     ],
 )
-def test_cli_refuses_malformed_files(tmp_path, capsys, minimal_dict, mutate,
-                                     expected: str) -> None:
+def test_cli_refuses_malformed_files(tmp_path, capsys, minimal_dict, mutate, expected: str) -> None:
     mutate(minimal_dict)
     code = main([str(_write(tmp_path, minimal_dict))])
     err = capsys.readouterr().err
@@ -95,9 +115,17 @@ def test_cli_writes_plan_and_picture(tmp_path, capsys) -> None:
 def test_python_dash_m_matching(tmp_path) -> None:
     instance = _write(tmp_path, ex.cohort(seed=1))
     bad = _write(tmp_path, {"event": {}}, "bad.json")
-    ok = subprocess.run([sys.executable, "-m", "matching", str(instance)],
-                        capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    ok = subprocess.run(
+        [sys.executable, "-m", "matching", str(instance)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert ok.returncode == 0 and "Tout le monde a une place" in ok.stdout
-    ko = subprocess.run([sys.executable, "-m", "matching", str(bad)],
-                        capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    ko = subprocess.run(
+        [sys.executable, "-m", "matching", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     assert ko.returncode == 2 and "event.employers_per_room" in ko.stderr

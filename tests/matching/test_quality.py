@@ -16,12 +16,19 @@ def test_score_is_exactly_the_sum_of_explicit_affinities() -> None:
     inst = Instance.from_dict(data)
     plan = solve(inst)
     table = data["affinity"]
-    expected = sum(table[c].get(e, 0.0) for rp in plan.rounds for r in rp.rooms
-                   for c in r.candidates for e in r.employers)
+    expected = sum(
+        table[c].get(e, 0.0)
+        for rp in plan.rounds
+        for r in rp.rooms
+        for c in r.candidates
+        for e in r.employers
+    )
     assert plan.score == expected
     assert plan.to_dict()["score"] == round(expected, 6)
-    assert sum(r["score"] for r in plan.breakdown["rooms"]) == np.float64(expected).round(6) \
+    assert (
+        sum(r["score"] for r in plan.breakdown["rooms"]) == np.float64(expected).round(6)
         or abs(sum(r["score"] for r in plan.breakdown["rooms"]) - expected) < 1e-4
+    )
 
 
 def _brute_force_2_plus_2(inst: Instance) -> float:
@@ -36,7 +43,7 @@ def _brute_force_2_plus_2(inst: Instance) -> float:
             return
         first = items[0]
         for k in range(1, len(items)):
-            rest = items[1:k] + items[k + 1:]
+            rest = items[1:k] + items[k + 1 :]
             for tail in pairings(rest):
                 yield [(first, items[k]), *tail]
 
@@ -60,8 +67,12 @@ def test_ose_ton_projet_8x8_is_optimal_and_fast() -> None:
 
 def test_worst_off_candidate_is_reported_and_raised_when_total_allows() -> None:
     data = {
-        "event": {"employers_per_room": 1, "candidates_per_room": 1, "rounds": 1,
-                  "sites": [{"id": "s", "rooms": 2}]},
+        "event": {
+            "employers_per_room": 1,
+            "candidates_per_room": 1,
+            "rounds": 1,
+            "sites": [{"id": "s", "rooms": 2}],
+        },
         "employers": [{"id": "e1", "sites": ["s"]}, {"id": "e2", "sites": ["s"]}],
         "candidates": [{"id": "c1", "site": "s"}, {"id": "c2", "site": "s"}],
         # Both plans total 1.0; only c1-e2 / c2-e1 leaves nobody at 0.
@@ -78,8 +89,12 @@ def test_worst_off_candidate_is_reported_and_raised_when_total_allows() -> None:
 
 def test_waiting_list_rule_keeps_fewest_good_matches_first() -> None:
     data = {
-        "event": {"employers_per_room": 1, "candidates_per_room": 1, "rounds": 1,
-                  "sites": [{"id": "s", "rooms": 1}]},
+        "event": {
+            "employers_per_room": 1,
+            "candidates_per_room": 1,
+            "rounds": 1,
+            "sites": [{"id": "s", "rooms": 1}],
+        },
         "employers": [{"id": "e1", "sites": ["s"]}, {"id": "e2", "sites": ["s"]}],
         "candidates": [{"id": "many", "site": "s"}, {"id": "few", "site": "s"}],
         "affinity": {"many": {"e1": 0.9, "e2": 0.9}, "few": {"e1": 0.3}},
@@ -110,8 +125,11 @@ def test_pairs_are_mixed_in_sectors_in_computed_mode() -> None:
     inst = Instance.from_dict(ex.ose_ton_projet(seed=2, explicit=False))
     plan = solve(inst)
     sectors = {e.id: set(e.sectors) for e in inst.employers}
-    same = sum(sectors[a] == sectors[b] for r in plan.rounds[0].rooms
-               for a, b in combinations(r.employers, 2))
+    same = sum(
+        sectors[a] == sectors[b]
+        for r in plan.rounds[0].rooms
+        for a, b in combinations(r.employers, 2)
+    )
     assert same <= 1
 
 
@@ -141,8 +159,14 @@ def test_room_model_matches_the_seat_model_on_random_2_plus_2() -> None:
         assert fast.proven_optimal and seat.proven_optimal
         assert abs(fast.objective - seat.objective) < 1e-6, (size, seed, explicit)
         assert fast.objective <= fast.bound + 1e-6
-        assert abs(problem.objective(fast.rounds) - fast.objective
-                   - problem.coverage_bonus * problem.n_c) < 1e-6
+        assert (
+            abs(
+                problem.objective(fast.rounds)
+                - fast.objective
+                - problem.coverage_bonus * problem.n_c
+            )
+            < 1e-6
+        )
 
 
 def test_ose_ton_projet_16x16_is_proven_optimal_under_0_2_s_cpu() -> None:

@@ -15,7 +15,8 @@ def test_employer_withdraws_few_people_change() -> None:
     assert check_plan(changed_inst, plan) == []
     # Only the room-mates of the withdrawn employer see their convocation change.
     assert set(plan.changed_people) == set(first.rounds[0].rooms[0].employers[1:]) | set(
-        first.rounds[0].rooms[0].candidates)
+        first.rounds[0].rooms[0].candidates
+    )
     assert len(plan.changed_people) == 3
     assert gone not in plan.changed_people
     assert all(r in plan.rounds[0].rooms for r in first.rounds[0].rooms[1:])
@@ -41,8 +42,13 @@ def test_employer_withdraws_multi_round_plan_stays_valid() -> None:
     inst = Instance.from_dict({**data, "withdrawn": ["e1", "e2"]})
     plan = replan(inst, first)
     assert check_plan(inst, plan) == []
-    touched = {p for rp in first.rounds for r in rp.rooms if {"e1", "e2"} & set(r.employers)
-               for p in r.candidates}
+    touched = {
+        p
+        for rp in first.rounds
+        for r in rp.rooms
+        if {"e1", "e2"} & set(r.employers)
+        for p in r.candidates
+    }
     # Each candidate who lost a meeting pushes out at most one person with an extra one.
     others = set(plan.changed_people) - touched - {e.id for e in inst.employers}
     assert len(others) <= len(touched)

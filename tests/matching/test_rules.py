@@ -18,10 +18,15 @@ def instances(draw: st.DrawFn) -> dict:
     n_sites = draw(st.integers(1, 3))
     sites = [(f"s{i}", draw(st.integers(0, 4))) for i in range(n_sites)]
     data = ex.random_instance(
-        draw(st.integers(0, 18)), draw(st.integers(0, 10)) if k_e else 0,
-        employers_per_room=k_e, candidates_per_room=k_c, rounds=draw(st.integers(1, 4)),
-        sites=sites, seed=draw(st.integers(0, 10_000)),
-        explicit_affinity=draw(st.booleans()), affinity_density=0.6,
+        draw(st.integers(0, 18)),
+        draw(st.integers(0, 10)) if k_e else 0,
+        employers_per_room=k_e,
+        candidates_per_room=k_c,
+        rounds=draw(st.integers(1, 4)),
+        sites=sites,
+        seed=draw(st.integers(0, 10_000)),
+        explicit_affinity=draw(st.booleans()),
+        affinity_density=0.6,
         remote_share=draw(st.sampled_from([0.0, 0.3, 1.0])),
         max_candidates=draw(st.sampled_from([None, 0, 1, 3])),
     )
@@ -29,8 +34,7 @@ def instances(draw: st.DrawFn) -> dict:
         if draw(st.booleans()) and n_sites > 1:
             emp["sites"] = ["s0", f"s{n_sites - 1}"]
     ids = [p["id"] for p in data["candidates"] + data["employers"]]
-    data["withdrawn"] = draw(st.lists(st.sampled_from(ids), max_size=3, unique=True)) if ids \
-        else []
+    data["withdrawn"] = draw(st.lists(st.sampled_from(ids), max_size=3, unique=True)) if ids else []
     return data
 
 
@@ -56,18 +60,32 @@ def test_checker_catches_each_violation() -> None:
         edit(copy_plan)
         return check_plan(inst, copy_plan)
 
-    assert any("en même temps" in p for p in broken(
-        lambda p: p.rounds[0].rooms[1].candidates.append(room.candidates[0])))
-    assert any("inscrit·e sur le site" in p for p in broken(
-        lambda p: setattr(p.rounds[0].rooms[0], "site", "__x__") or None))
-    assert any("candidat·e·s pour 1" in p for p in broken(
-        lambda p: p.rounds[0].rooms[0].candidates.append("c50")))
-    assert any("rencontre" in p for p in broken(
-        lambda p: p.rounds[1].rooms.__setitem__(0, copy.deepcopy(p.rounds[0].rooms[0]))))
+    assert any(
+        "en même temps" in p
+        for p in broken(lambda p: p.rounds[0].rooms[1].candidates.append(room.candidates[0]))
+    )
+    assert any(
+        "inscrit·e sur le site" in p
+        for p in broken(lambda p: setattr(p.rounds[0].rooms[0], "site", "__x__") or None)
+    )
+    assert any(
+        "candidat·e·s pour 1" in p
+        for p in broken(lambda p: p.rounds[0].rooms[0].candidates.append("c50"))
+    )
+    assert any(
+        "rencontre" in p
+        for p in broken(
+            lambda p: p.rounds[1].rooms.__setitem__(0, copy.deepcopy(p.rounds[0].rooms[0]))
+        )
+    )
     assert any("ni salle" in p for p in broken(lambda p: p.rounds.clear()))
-    assert any("désisté" in p for p in check_plan(
-        Instance.from_dict({**ex.emploi_booster(seed=1), "withdrawn": [room.candidates[0]]}),
-        plan))
+    assert any(
+        "désisté" in p
+        for p in check_plan(
+            Instance.from_dict({**ex.emploi_booster(seed=1), "withdrawn": [room.candidates[0]]}),
+            plan,
+        )
+    )
     limited = ex.emploi_booster(seed=1)
     for emp in limited["employers"]:
         emp["max_candidates"] = 1
@@ -82,5 +100,4 @@ def test_same_seed_same_plan_and_seed_matters_for_ties() -> None:
     second.pop("breakdown")
     assert first == second
     booster = Instance.from_dict(ex.emploi_booster(seed=3))
-    assert solve(booster, seed=1).to_dict()["rounds"] == solve(booster, seed=1).to_dict()[
-        "rounds"]
+    assert solve(booster, seed=1).to_dict()["rounds"] == solve(booster, seed=1).to_dict()["rounds"]
