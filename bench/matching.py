@@ -117,19 +117,19 @@ def cpsat(inst: Instance, time_limit: float) -> tuple[float, float, float, bool]
     if ev.employers_per_room == 2:  # one round, one site: rooms are employer groups
         site = sites[0]
         groups = [(e,) for e in range(n_e)] + list(combinations(range(n_e), 2))
-        v = [m.NewBoolVar("") for _ in groups]
-        u = {(c, g): m.NewBoolVar("") for c in admitted for g in range(len(groups))}
+        v = [m.new_bool_var("") for _ in groups]
+        u = {(c, g): m.new_bool_var("") for c in admitted for g in range(len(groups))}
         for c in admitted:
-            m.Add(sum(u[c, g] for g in range(len(groups))) == 1)
+            m.add(sum(u[c, g] for g in range(len(groups))) == 1)
         for g, members in enumerate(groups):
             seated = [u[c, g] for c in admitted]
-            m.Add(sum(seated) <= ev.candidates_per_room * v[g])
-            m.Add(sum(seated) >= v[g])
+            m.add(sum(seated) <= ev.candidates_per_room * v[g])
+            m.add(sum(seated) >= v[g])
             for c in admitted:
                 objective.append(int(sum(a[c, e] for e in members)) * u[c, g])
         for e in range(n_e):
-            m.Add(sum(v[g] for g, members in enumerate(groups) if e in members) <= 1)
-        m.Add(sum(v) <= rooms[site])
+            m.add(sum(v[g] for g, members in enumerate(groups) if e in members) <= 1)
+        m.add(sum(v) <= rooms[site])
     else:
         rounds = range(ev.rounds)
         x = {}
@@ -137,9 +137,9 @@ def cpsat(inst: Instance, time_limit: float) -> tuple[float, float, float, bool]
             for e in range(n_e):
                 if tables.compatible[c, e]:
                     for t in rounds:
-                        x[c, e, t] = m.NewBoolVar("")
+                        x[c, e, t] = m.new_bool_var("")
         p = {
-            (e, s, t): m.NewBoolVar("")
+            (e, s, t): m.new_bool_var("")
             for e in range(n_e)
             for s in sites
             if tables.employers[e].accepts(s) and rooms[s] > 0
@@ -147,9 +147,9 @@ def cpsat(inst: Instance, time_limit: float) -> tuple[float, float, float, bool]
         }
         for (c, e, t), var in x.items():
             if (e, cand_site[c], t) in p:
-                m.AddImplication(var, p[e, cand_site[c], t])
+                m.add_implication(var, p[e, cand_site[c], t])
             else:
-                m.Add(var == 0)
+                m.add(var == 0)
             objective.append(a[c, e] * var)
         by_ct: dict = {}
         by_ce: dict = {}
@@ -163,33 +163,33 @@ def cpsat(inst: Instance, time_limit: float) -> tuple[float, float, float, bool]
             by_c.setdefault(c, []).append(var)
             by_est.setdefault((e, cand_site[c], t), []).append(var)
         for v in by_ct.values():
-            m.Add(sum(v) <= 1)
+            m.add(sum(v) <= 1)
         for v in by_ce.values():
-            m.Add(sum(v) <= 1)
+            m.add(sum(v) <= 1)
         for e, v in by_e.items():
             cap = tables.employers[e].max_candidates
             if cap is not None:
-                m.Add(sum(v) <= cap)
+                m.add(sum(v) <= cap)
         for c in admitted:
-            m.Add(sum(by_c.get(c, [])) >= adm.min_meetings)
+            m.add(sum(by_c.get(c, [])) >= adm.min_meetings)
         for (e, s, t), var in p.items():
-            m.Add(sum(by_est.get((e, s, t), [])) <= ev.candidates_per_room * var)
+            m.add(sum(by_est.get((e, s, t), [])) <= ev.candidates_per_room * var)
         for e in range(n_e):
             for t in rounds:
-                m.Add(sum(p[e, s, t] for s in sites if (e, s, t) in p) <= 1)
+                m.add(sum(p[e, s, t] for s in sites if (e, s, t) in p) <= 1)
         for s in sites:
             for t in rounds:
-                m.Add(sum(p[e, s, t] for e in range(n_e) if (e, s, t) in p) <= rooms[s])
-    m.Maximize(sum(objective))
+                m.add(sum(p[e, s, t] for e in range(n_e) if (e, s, t) in p) <= rooms[s])
+    m.maximize(sum(objective))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = 2
     start = time.perf_counter()
-    status = solver.Solve(m)
+    status = solver.solve(m)
     seconds = time.perf_counter() - start
     proven = status == cp_model.OPTIMAL
-    found = solver.ObjectiveValue() if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0.0
-    return found / 1000, solver.BestObjectiveBound() / 1000, seconds, proven
+    found = solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0.0
+    return found / 1000, solver.best_objective_bound / 1000, seconds, proven
 
 
 # -- baselines -------------------------------------------------------------------------------
@@ -243,8 +243,8 @@ def baseline(inst: Instance, mode: str, seed: int) -> Plan:
                 emps.append(j)
                 free_e[j] = False
             while len(cands) < ev.candidates_per_room:
-                options = np.flatnonzero(free_c & (cand_site == site) & ~met[:, emps].any(axis=1))
-                options = [i for i in options if (used[emps] + len(cands) + 1 <= cap[emps]).all()]
+                pool = np.flatnonzero(free_c & (cand_site == site) & ~met[:, emps].any(axis=1))
+                options = [i for i in pool if (used[emps] + len(cands) + 1 <= cap[emps]).all()]
                 if not options:
                     break
                 i = max(options, key=lambda i: score[i, emps].sum())

@@ -6,32 +6,32 @@ import logging
 from types import ModuleType
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 
 from bot import outbox
 from bot.commands import commands_for
 from bot.config import Settings
-from bot.context import SERVICES_KEY, Services, services
+from bot.context import SERVICES_KEY, AnyApplication, Services, services
 from bot.db.models.people import Role
-from bot.db.persistence import DatabasePersistence
 from bot.db.session import Database
+from bot.engine import application as engine
+from bot.engine.capture import CapturingLimiter
+from bot.engine.inbox import InboxQueue
 from bot.handlers import (
     attendance,
     broadcast,
-    errors,
-    events,
+    fallback,
     plan,
     privacy,
-    profile,
     registrations_view,
     signup,
-    signup_candidate,
-    signup_employer,
     start,
 )
-from bot.handlers.common import Context
+from bot.handlers.events import creation as event_creation
+from bot.handlers.events import editing as event_editing
+from bot.handlers.events import management as event_management
 from bot.i18n import Translator
 
 log = logging.getLogger(__name__)
@@ -39,32 +39,22 @@ log = logging.getLogger(__name__)
 # Feature modules in the order their handlers are tried: conversations with deep-link entry
 # points come before the plain `/start` of `start`.
 FEATURES: list[ModuleType] = [
-    signup_candidate,
-    signup_employer,
     signup,
-    profile,
     privacy,
     start,
-    events,
+    event_creation,
+    event_editing,
+    event_management,
     registrations_view,
     plan,
     attendance,
     broadcast,
     outbox,
-    errors,
+    fallback,
 ]
 
-# Handlers of this group run after every feature's; it writes conversation states at once.
-PERSISTENCE_GROUP = 1000
-FEATURE_HOOKS_KEY = "post_init_hooks"
-STOP_HOOKS_KEY = "post_stop_hooks"
 
-
-async def _flush_persistence(update: object, context: Context) -> None:
-    await context.application.update_persistence()
-
-
-async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def _set_commands(application: AnyApplication) -> None:
     """The menu in French, for everyone and, with staff commands, for each staff member."""
     _ = Translator.for_language("fr")
     settings = services(application).settings
@@ -86,38 +76,40 @@ async def _set_commands(application: Application[Any, Any, Any, Any, Any, Any]) 
             log.info("Staff member %s has not opened the bot yet", staff_id)
 
 
-async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def post_init(application: AnyApplication) -> None:
     app = services(application)
     await app.database.migrate()
     await _set_commands(application)
-    for hook in app.extras.get(FEATURE_HOOKS_KEY, []):
+    for hook in app.start_hooks:
         await hook(application)
+    await engine.start(application)
 
 
-async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def post_stop(application: AnyApplication) -> None:
     """Feature hooks that must finish while the database is still open (e.g. the outbox)."""
-    for hook in services(application).extras.get(STOP_HOOKS_KEY, []):
+    for hook in services(application).stop_hooks:
         await hook(application)
 
 
-async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def post_shutdown(application: AnyApplication) -> None:
     await services(application).database.dispose()
 
 
 def build_application(
     settings: Settings, *, token: str | None = None, **builder_options: Any
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> AnyApplication:
     """The whole bot, ready for `run_polling`, `run_webhook` or a test's manual start."""
     database = Database(settings.resolved_database_url)
-    persistence = DatabasePersistence(database)
+    tracking = outbox.tracking_rate_limiter(settings, AIORateLimiter(max_retries=3))
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
+        .application_class(engine.Engine)
         .token(token or settings.token or "")
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.zone))
-        .rate_limiter(outbox.tracking_rate_limiter(settings, AIORateLimiter(max_retries=3)))
-        .persistence(persistence)
+        .rate_limiter(CapturingLimiter(tracking))
+        .update_queue(InboxQueue(database))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
@@ -125,8 +117,8 @@ def build_application(
     for option, value in builder_options.items():
         builder = getattr(builder, option)(value)
     application = builder.build()
-    application.bot_data[SERVICES_KEY] = Services(settings, database, persistence)
+    application.bot_data[SERVICES_KEY] = Services(settings, database, chat_tops=tracking.tops)
     for feature in FEATURES:
         feature.register(application)
-    application.add_handler(TypeHandler(Update, _flush_persistence), group=PERSISTENCE_GROUP)
+    application.add_error_handler(engine.on_error)
     return application

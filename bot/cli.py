@@ -7,8 +7,11 @@ import asyncio
 import logging
 import sys
 
+from bot import runner
 from bot.config import ConfigError, load_settings
+from bot.db.session import Database
 from bot.i18n import Translator
+from matching.cli import main as plan_main
 
 EXIT_CONFIG = 2
 
@@ -37,8 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     _ = Translator.for_language("fr")
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["plan"]:
-        from matching.cli import main as plan_main
-
         return plan_main(arguments[1:])
     options = _parser(_).parse_args(arguments)
     try:
@@ -60,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if options.command == "db":
-        from bot.db.session import Database
 
         async def upgrade() -> None:
             database = Database(settings.resolved_database_url)
@@ -70,8 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(upgrade())
         print(_.plain("Database up to date: {url}", url=settings.resolved_database_url))
         return 0
-    from bot import runner
-
     if options.command == "demo" or settings.offline:
         return runner.run_offline(settings, serve=getattr(options, "serve", False))
     return runner.run_online(settings)

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
-from bot.db.persistence import DatabasePersistence
 from bot.db.session import Database
 from bot.i18n import Translator
 
+if TYPE_CHECKING:  # only for annotations: the outbox itself reaches services through here
+    from bot.outbox.dispatcher import Dispatcher
+    from bot.outbox.tracker import ChatTops
+
 SERVICES_KEY = "services"
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+Hook = Callable[[AnyApplication], Awaitable[None]]
 
 
 @dataclass
 class Services:
+    """Process-wide services. Features add start and stop hooks when they register."""
+
     settings: Settings
     database: Database
-    persistence: DatabasePersistence
-    extras: dict[str, Any] = field(default_factory=dict)
+    start_hooks: list[Hook] = field(default_factory=list)
+    stop_hooks: list[Hook] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
+    chat_tops: ChatTops | None = None
+    broadcast_watchers: dict[int, asyncio.Task[None]] = field(default_factory=dict)
 
 
-def services(
-    context: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any],
-) -> Services:
+def services(context: CallbackContext[Any, Any, Any, Any] | AnyApplication) -> Services:
     """The process-wide services, set once by `bot.app.build_application`."""
-    bot_data = context.bot_data
-    return bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
+    found = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
 
 
 def translator_for(update: object) -> Translator:

@@ -80,7 +80,8 @@ def _find_date(text: str, today: date) -> tuple[date, str] | None:
     """The date in `text` and the text without it; None when there is no valid date."""
     if match := _ISO_DATE.search(text):
         year, month, day = (int(part) for part in match.groups())
-        return _checked(year, month, day), _without(text, match)
+        found = _checked(year, month, day)
+        return (found, _without(text, match)) if found else None
     if match := _NUMERIC_DATE.search(text):
         day_text, month_text, year_text = match.groups()
         found = _dated(today, int(day_text), int(month_text), year_text)

@@ -30,7 +30,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import Settings
 from bot.embedded import running_bot
-from bot.i18n import Translator
+from bot.i18n import N_, Translator, catalog
 from bot.sandbox.client import BotMessage, SandboxClient, User
 from bot.sandbox.server import SandboxServer
 
@@ -43,33 +43,61 @@ DEMO_FOLDER = "demo"
 SETTLE_SECONDS = 0.3
 MAX_BUTTON_ROWS = 5
 TAG = re.compile(r"<[^>]+>")
+PLACEHOLDER = re.compile(r"\{(\w*)(?:![rsa])?(?::[^{}]*)?\}")
 
-# What the bot says at each step (French, as the simulated users read it).
-EVENT_NAME_Q = "nom de l'événement"
-CONSENT = "Avant de commencer"
-NAME_Q = "Quel est votre prénom"
-AGE_Q = "Quel âge avez-vous"
-SECTORS_Q = "Quels secteurs vous intéressent"
-JOB_Q = "Quel métier visez-vous"
-SKILLS_Q = "Quelles sont vos compétences"
-QUALITIES_Q = "Quelles sont vos qualités"
-PROGRAMME_Q = "Quel accompagnement"
-SITE_Q = "Quel site"
-CONSTRAINTS_Q = "Y a-t-il quelque chose"
-PHOTO_Q = "ajouter une photo"
-SUMMARY = "Vérifiez vos réponses"
-SIGNED_UP = "vous êtes inscrit·e"
-COMPANY_Q = "nom de votre entreprise"
-TITLE_Q = "Quelle est votre fonction"
-EMPLOYER_SECTORS_Q = "Dans quels secteurs travaillez-vous"
-JOBS_Q = "Quels métiers recrutez-vous"
-WHERE_Q = "Où pouvez-vous venir"
-HOW_MANY_Q = "Combien de candidat·e·s"
-WISH_Q = "Voulez-vous rencontrer"
-DONE = "➡️ Valider"
-ALL = "➡️ C'est tout"
-CONFIRM = "✅ C'est bon"
-CONVOCATION = "Votre convocation"
+# What the bot says at each step: the message ids the bot's code uses. The simulated users
+# look for their translation, as they read it (see `_says`), so rewording a line of the
+# catalogs changes nothing here.
+EVENT_NAME_Q = N_("What is the name of the event? For example: Ose ton projet, spring 2027.")
+STARTS_Q = N_("When does it start? Write the date and time, for example {example}.")
+DURATION_Q = N_("How long does it last? Press a button or write it, e.g. 2h30.")
+ZONE_Q = N_("Which time zone? The usual one is {zone}.")
+SITE_KIND_Q = N_("Site {number}: is it in person or remote?")
+SITE_NAME_Q = N_("What is the name of the site? For example: Maison de l'emploi, Lausanne.")
+ADDRESS_Q = N_("What is its address? People will see it in their convocation.")
+ROOMS_Q = N_("How many rooms (or seats, or computers) at this site? Press or type a number.")
+SITES_SO_FAR = N_("Sites so far: {names}.")
+FORMAT_Q = N_("Which room format? Employers + candidates in each room.")
+ROUNDS_Q = N_("How many rounds (time slots)? People change rooms between rounds.")
+MAX_CANDIDATES_Q = N_("How many candidates at most? With your rooms, {count} fit.")
+MAX_EMPLOYERS_Q = N_("How many employers at most? With your rooms, {count} fit.")
+DEADLINE_Q = N_("Until when can people sign up? Press a button or write a date, e.g. {example}.")
+QUESTION_Q = N_("Do you want to ask candidates a yes/no question to check they can take part?")
+EVENT_SUMMARY = N_("Here is your event. Is everything right?")
+EMPLOYERS_QR = N_("QR code for employers — {name}")
+CONSENT = N_("<b>Before we start: your data</b>")
+NAME_Q = N_("What is your first name?")
+AGE_Q = N_("How old are you?")
+SECTORS_Q = N_("Which sectors interest you? Choose one or more, then press “Done”.")
+JOB_Q = N_("What job are you aiming for?")
+SKILLS_Q = N_("What are your skills? What do you know how to do?")
+QUALITIES_Q = N_("What are your qualities at work (soft skills)?")
+PROGRAMME_Q = N_("Which support programme are you following?")
+SITE_Q = N_("Which site is easiest for you to get to?")
+CONSTRAINTS_Q = N_(
+    "Is there anything the team should know? For example: childcare hours, accessibility, "
+    "transport."
+)
+PHOTO_Q = N_("Would you like to add a photo to your portrait card? Send it now.")
+SUMMARY = N_("<b>Please check your answers</b>")
+SIGNED_UP = N_("Thank you {name}, you are signed up for “{event}”!")
+COMPANY_Q = N_("What is the name of your company or organisation?")
+TITLE_Q = N_("What is your job title?")
+EMPLOYER_SECTORS_Q = N_("Which sectors do you work in? Choose one or more, then press “Done”.")
+JOBS_Q = N_("Which jobs do you recruit for, or know well?")
+WHERE_Q = N_("Where can you come? Choose one or more, then press “Done”.")
+HOW_MANY_Q = N_("How many candidates can you meet?")
+WISH_Q = N_("Would you like to meet some of these candidates? Choose any, then press “Done”.")
+PLAN_Q = N_("Which event do you want to plan?")
+PLAN = N_("<b>Plan {version} – {event}</b> ({state})")
+# A plural message: singular and plural ids, as `_.n` takes them (not marked: `_.n` is).
+PUBLISHED = (
+    "Published: {count} convocation is on its way.",
+    "Published: {count} convocations are on their way.",
+)
+CONVOCATION = N_("<b>Your convocation: {event}</b>")
+CONFIRMED = N_("Thank you! Your attendance is confirmed for {event}. See you soon.")
+PORTRAIT_CARD = N_("Portrait card of {name}")
 
 
 @dataclass(frozen=True)
@@ -187,6 +215,48 @@ def _plain(text: str) -> str:
 def _look(message: BotMessage) -> tuple[str, list[str]]:
     """What a person sees of a message: an edit changes its text or its buttons."""
     return message.text, message.button_labels
+
+
+def _template(text: str, values: dict[str, object], name_the_rest: bool = False) -> str:
+    """A regex of a translated template as read: tags removed, values as given, the other
+    placeholders matching anything (or captured by name, with `name_the_rest`)."""
+    visible = _plain(text)
+    parts: list[str] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(visible):
+        parts.append(re.escape(visible[position : match.start()]))
+        name = match.group(1)
+        if name in values:
+            parts.append(re.escape(str(values[name])))
+        else:
+            parts.append(f"(?P<{name}>.*?)" if name_the_rest and name else ".*?")
+        position = match.end()
+    parts.append(re.escape(visible[position:]))
+    return "".join(parts)
+
+
+def _says(_: Translator, message: str, **values: object) -> Callable[[BotMessage], bool]:
+    """A bot message showing the translation of `message` (a message id)."""
+    found = re.compile(_template(_.plain(message), values), re.DOTALL)
+    return lambda bot_message: found.search(bot_message.text) is not None
+
+
+def _begins(_: Translator, plurals: tuple[str, ...]) -> Callable[[BotMessage], bool]:
+    """A bot message starting with the translation of a message id (or of a plural one)."""
+    translations = catalog(_.language)
+    texts = (
+        [translations.ngettext(plurals[0], plurals[1], n) for n in (1, 2)]
+        if len(plurals) == 2
+        else [translations.gettext(plurals[0])]
+    )
+    found = re.compile("|".join(f"(?:{_template(text, {})})" for text in texts), re.DOTALL)
+    return lambda bot_message: found.match(bot_message.text) is not None
+
+
+def _value(_: Translator, message: str, text: str, name: str) -> str | None:
+    """The value of placeholder `name` in `text`, the translation of `message`."""
+    found = re.fullmatch(_template(_.plain(message), {}, name_the_rest=True), text, re.DOTALL)
+    return found.group(name) if found else None
 
 
 def _contains(fragment: str) -> Callable[[BotMessage], bool]:
@@ -336,28 +406,30 @@ async def create_event(demo: Demo, sophie: User) -> tuple[str, str]:
     day = date.today() + timedelta(days=21)
     day += timedelta(days=(1 - day.weekday()) % 7)  # a Tuesday, three weeks ahead or a bit more
     name = "Ose ton projet"
-    await t.act(sophie, "/evenement", lambda: sophie.command("evenement"), EVENT_NAME_Q)
-    await t.type(sophie, name, "Quand commence")
-    await t.type(sophie, f"{day:%d/%m/%Y} 13h30", "Combien de temps")
-    await t.press(sophie, "3h", "fuseau")
-    await t.press(sophie, ZONE, "sur place ou à distance")
-    await t.press(sophie, "Sur place", "nom du site")
-    await t.type(sophie, SITE_NAME, "adresse")
-    await t.type(sophie, SITE_ADDRESS, "Combien de salles")
-    await t.press(sophie, "2", "Sites pour l'instant")
-    await t.press(sophie, "C'est tout", "format de salle")
-    await t.press(sophie, "Ose ton projet 2+2", "Combien de tours")
-    await t.press(sophie, "1", "candidat·e·s au maximum")
-    await t.press(sophie, "4", "employeur·se·s au maximum")
-    await t.press(sophie, "4", "Jusqu'à quand")
-    await t.press(sophie, "La veille à 18h", "question oui/non")
-    await t.press(sophie, "Pas de question", "Voici votre événement")
+    await t.act(sophie, "/evenement", lambda: sophie.command("evenement"), _says(_, EVENT_NAME_Q))
+    await t.type(sophie, name, _says(_, STARTS_Q))
+    await t.type(sophie, f"{day:%d/%m/%Y} 13h30", _says(_, DURATION_Q))
+    await t.press(sophie, "3h", _says(_, ZONE_Q))
+    await t.press(sophie, ZONE, _says(_, SITE_KIND_Q))
+    await t.press(sophie, _.plain("In person"), _says(_, SITE_NAME_Q))
+    await t.type(sophie, SITE_NAME, _says(_, ADDRESS_Q))
+    await t.type(sophie, SITE_ADDRESS, _says(_, ROOMS_Q))
+    await t.press(sophie, "2", _says(_, SITES_SO_FAR))
+    await t.press(sophie, _.plain("That's all"), _says(_, FORMAT_Q))
+    await t.press(sophie, _.plain("Ose ton projet 2+2"), _says(_, ROUNDS_Q))
+    await t.press(sophie, "1", _says(_, MAX_CANDIDATES_Q))
+    await t.press(sophie, "4", _says(_, MAX_EMPLOYERS_Q))
+    await t.press(sophie, "4", _says(_, DEADLINE_Q))
+    await t.press(sophie, _.plain("The day before, 6 pm"), _says(_, QUESTION_Q))
+    await t.press(sophie, _.plain("No question"), _says(_, EVENT_SUMMARY))
     photos_before = len(await _photos(sophie, 0, 0))
+    create = _.plain("Create")
+    employers_qr = _says(_, EMPLOYERS_QR)
     await t.act(
         sophie,
-        "[Créer]",
-        lambda: sophie.press("Créer"),
-        lambda m: m.kind == "photo" and "employeur" in m.text,
+        f"[{create}]",
+        lambda: sophie.press(create),
+        lambda m: m.kind == "photo" and employers_qr(m),
     )
     photos = (await _photos(sophie, photos_before + 2))[photos_before:]
     for photo, file_name in zip(photos, ("qr-candidats.png", "qr-employeurs.png"), strict=False):
@@ -371,49 +443,54 @@ async def create_event(demo: Demo, sophie: User) -> tuple[str, str]:
 
 async def sign_up_candidate(demo: Demo, user: User, code: str, person: Candidate) -> None:
     """The candidate sign-up from the invitation link, every question answered."""
-    t = demo.transcript
-    await t.act(user, f"/start {code}", lambda: user.command("start", code), CONSENT)
-    await t.press(user, "J'accepte", NAME_Q)
-    await t.press(user, f"C'est bien moi : {person.first_name}", AGE_Q)
-    await t.press(user, person.age, SECTORS_Q)
-    await t.press(user, person.sector, _has_button(DONE))
-    await t.press(user, DONE, JOB_Q)
-    await t.type(user, person.job, SKILLS_Q)
-    await t.press(user, person.skill, _has_button(ALL))
-    await t.press(user, ALL, QUALITIES_Q)
-    await t.press(user, person.quality, _has_button(ALL))
-    await t.press(user, ALL, PROGRAMME_Q)
+    _, t = demo._, demo.transcript
+    done, all_chosen = "➡️ " + _.plain("Done"), "➡️ " + _.plain("That's all")
+    site_q, constraints_q = _says(_, SITE_Q), _says(_, CONSTRAINTS_Q)
+    await t.act(user, f"/start {code}", lambda: user.command("start", code), _says(_, CONSENT))
+    await t.press(user, _.plain("I agree"), _says(_, NAME_Q))
+    await t.press(user, _.plain("It's me: {name}", name=person.first_name), _says(_, AGE_Q))
+    await t.press(user, person.age, _says(_, SECTORS_Q))
+    await t.press(user, person.sector, _has_button(done))
+    await t.press(user, done, _says(_, JOB_Q))
+    await t.type(user, person.job, _says(_, SKILLS_Q))
+    await t.press(user, person.skill, _has_button(all_chosen))
+    await t.press(user, all_chosen, _says(_, QUALITIES_Q))
+    await t.press(user, person.quality, _has_button(all_chosen))
+    await t.press(user, all_chosen, _says(_, PROGRAMME_Q))
     programme = demo.programmes[CANDIDATES.index(person) % len(demo.programmes)]
-    await t.press(user, programme, lambda m: SITE_Q in m.text or CONSTRAINTS_Q in m.text)
-    if SITE_Q in (await user.last()).text:
-        await t.press(user, SITE_NAME, CONSTRAINTS_Q)
-    await t.press(user, "Rien à signaler", PHOTO_Q)
-    await t.press(user, "Passer", SUMMARY)
-    await t.press(user, CONFIRM, SIGNED_UP)
+    await t.press(user, programme, lambda m: site_q(m) or constraints_q(m))
+    if site_q(await user.last()):
+        await t.press(user, SITE_NAME, constraints_q)
+    await t.press(user, _.plain("Nothing to report"), _says(_, PHOTO_Q))
+    await t.press(user, _.plain("Skip"), _says(_, SUMMARY))
+    await t.press(user, "✅ " + _.plain("That's right"), _says(_, SIGNED_UP))
 
 
 async def sign_up_employer(
     demo: Demo, user: User, code: str, person: Employer, wish: str | None
 ) -> None:
     """The employer sign-up from the invitation link."""
-    t = demo.transcript
-    await t.act(user, f"/start {code}", lambda: user.command("start", code), CONSENT)
-    await t.press(user, "J'accepte", NAME_Q)
-    await t.type(user, f"{person.first_name}, {person.last_name}", COMPANY_Q)
-    await t.type(user, person.company, TITLE_Q)
-    await t.type(user, person.title, EMPLOYER_SECTORS_Q)
-    await t.press(user, person.sector, _has_button(DONE))
-    await t.press(user, DONE, JOBS_Q)
-    await t.type(user, person.jobs, lambda m: WHERE_Q in m.text or HOW_MANY_Q in m.text)
-    if WHERE_Q in (await user.last()).text:
-        await t.press(user, SITE_NAME, _has_button(DONE))
-        await t.press(user, DONE, HOW_MANY_Q)
-    await t.press(user, "2", lambda m: WISH_Q in m.text or SUMMARY in m.text)
-    if WISH_Q in (await user.last()).text:
+    _, t = demo._, demo.transcript
+    done = "➡️ " + _.plain("Done")
+    where_q, how_many_q = _says(_, WHERE_Q), _says(_, HOW_MANY_Q)
+    wish_q, summary_q = _says(_, WISH_Q), _says(_, SUMMARY)
+    await t.act(user, f"/start {code}", lambda: user.command("start", code), _says(_, CONSENT))
+    await t.press(user, _.plain("I agree"), _says(_, NAME_Q))
+    await t.type(user, f"{person.first_name}, {person.last_name}", _says(_, COMPANY_Q))
+    await t.type(user, person.company, _says(_, TITLE_Q))
+    await t.type(user, person.title, _says(_, EMPLOYER_SECTORS_Q))
+    await t.press(user, person.sector, _has_button(done))
+    await t.press(user, done, _says(_, JOBS_Q))
+    await t.type(user, person.jobs, lambda m: where_q(m) or how_many_q(m))
+    if where_q(await user.last()):
+        await t.press(user, SITE_NAME, _has_button(done))
+        await t.press(user, done, how_many_q)
+    await t.press(user, "2", lambda m: wish_q(m) or summary_q(m))
+    if wish_q(await user.last()):
         if wish:
-            await t.press(user, wish, _has_button(DONE))
-        await t.press(user, DONE, SUMMARY)
-    await t.press(user, CONFIRM, SIGNED_UP)
+            await t.press(user, wish, _has_button(done))
+        await t.press(user, done, summary_q)
+    await t.press(user, "✅ " + _.plain("That's right"), _says(_, SIGNED_UP))
 
 
 async def sign_up_everyone(demo: Demo, codes: tuple[str, str]) -> dict[str, User]:
@@ -481,11 +558,12 @@ async def show_profile(demo: Demo, amina: User) -> None:
 async def plan_and_publish(demo: Demo, sophie: User) -> None:
     _, t = demo._, demo.transcript
     t.section(_.plain("4. Sophie builds the rooms with /plan and publishes"))
-    choice = await t.act(sophie, "/plan", lambda: sophie.command("plan"), "Quel événement")
+    choice = await t.act(sophie, "/plan", lambda: sophie.command("plan"), _says(_, PLAN_Q))
     assert choice is not None
     label = choice.button_labels[-1]
     photos_before = len(await _photos(sophie, 0, 0))
-    plan = await t.press(sophie, label, lambda m: m.text.startswith("Plan ") and bool(m.buttons))
+    is_plan = _begins(_, (PLAN,))
+    plan = await t.press(sophie, label, lambda m: is_plan(m) and bool(m.buttons))
     pictures = (await _photos(sophie, photos_before + 1))[photos_before:]
     if pictures:
         path = demo.save("plan.png", pictures[-1].photo)
@@ -493,7 +571,7 @@ async def plan_and_publish(demo: Demo, sophie: User) -> None:
     assert plan is not None
     if any("Claire" in line and "Amina" in line for line in plan.text.splitlines()):
         t.say("   " + _.plain("Claire's wish is respected: she meets Amina."))
-    await t.press(sophie, "Publier", lambda m: m.text.startswith("Publié"))
+    await t.press(sophie, _.plain("Publish"), _begins(_, PUBLISHED))
 
 
 # ------------------------------------------------------------------------- 5. convocations
@@ -503,7 +581,8 @@ async def convocations(demo: Demo, users: dict[str, User]) -> None:
     _, t = demo._, demo.transcript
     t.section(_.plain("5. The convocations go out through the outbox"))
     amina = users[CANDIDATES[0].first_name]
-    convocation = await amina.wait_for(_contains(CONVOCATION), timeout=30)
+    is_convocation = _says(_, CONVOCATION)
+    convocation = await amina.wait_for(is_convocation, timeout=30)
     t.say(_.plain("📬 Amina receives (sent by the outbox, at most 1 message per second per chat):"))
     t.show(convocation)
     calendar = await amina.wait_for(lambda m: m.kind == "document", timeout=15)
@@ -511,22 +590,22 @@ async def convocations(demo: Demo, users: dict[str, User]) -> None:
     if calendar.document:
         path = demo.save(calendar.filename or "convocation.ics", calendar.document)
         t.say("   💾 " + _.plain("Calendar file saved: {path}", path=path))
-    await t.press(amina, "Je confirme ma présence", "confirmée")
+    await t.press(amina, _.plain("I confirm I will come"), _says(_, CONFIRMED))
 
     # An employer in Amina's room: the one whose convocation names her.
     employers = [users[p.first_name] for p in EMPLOYERS]
     for employer in employers:
-        await employer.wait_for(_contains(CONVOCATION), timeout=30)
+        await employer.wait_for(is_convocation, timeout=30)
     ahead = [
         e
         for e in employers
-        if any("Amina" in m.text for m in await e.received() if CONVOCATION in m.text)
+        if any("Amina" in m.text for m in await e.received() if is_convocation(m))
     ]
     employer = ahead[0] if ahead else employers[0]
     cards = await employer.wait_for(lambda m: m.kind == "photo" and "Amina" in m.text, timeout=30)
     # The second card follows at the chat's pace (one message a second).
     received = await _photos(employer, 2, timeout=15)
-    names = [_plain(m.text).split()[-1] for m in received]
+    names = [_value(_, PORTRAIT_CARD, _plain(m.text), "name") or "" for m in received]
     path = demo.save(f"fiche-vue-par-{employer.first_name.lower()}.png", cards.photo)
     t.say(
         "\n📬 "
@@ -548,7 +627,10 @@ async def summary(demo: Demo) -> None:
     _, t = demo._, demo.transcript
     t.section(_.plain("6. What the database holds now"))
     stats = await demo.client.stats()
-    roles = dict(demo.sql("select role, count(*) from people group by role"))
+    roles: dict[str, int] = {
+        str(role): int(str(count))
+        for role, count in demo.sql("select role, count(*) from people group by role")
+    }
     t.say(
         _.plain(
             "People: {candidates} candidates, {employers} employers, {staff} staff",
@@ -569,7 +651,7 @@ async def summary(demo: Demo) -> None:
         _.plain(
             "Plan published: version {version}, score {score}",
             version=demo.scalar("select max(version) from plans"),
-            score=f"{float(score or 0):.1f}",
+            score=_.decimal(float(str(score or 0)), 1),
         )
     )
     t.say(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DEFAULT_LANGUAGE = "fr"
@@ -71,17 +72,22 @@ class Translator:
     def for_language(cls, language: str | None) -> Translator:
         return cls(language_for(language))
 
-    def __call__(self, message: str, **values: object) -> str:
+    def __call__(self, message: str, /, **values: object) -> str:
         """The translation, with `values` HTML-escaped (replies use the HTML parse mode)."""
         text = catalog(self.language).gettext(message)
         return text.format(**_escaped(values)) if values else text
 
-    def plain(self, message: str, **values: object) -> str:
+    def plain(self, message: str, /, **values: object) -> str:
         """The translation with values as given: for files, buttons and other non-HTML text."""
         text = catalog(self.language).gettext(message)
         return text.format(**values) if values else text
 
-    def n(self, singular: str, plural: str, count: int, **values: object) -> str:
+    def decimal(self, value: float, places: int = 1) -> str:
+        """A number written the reader's way ("0,58" in French), with `places` decimals."""
+        pattern = "0." + "0" * places if places else "0"
+        return format_decimal(value, format=pattern, locale=self.language)
+
+    def n(self, singular: str, plural: str, /, count: int, **values: object) -> str:
         text = catalog(self.language).ngettext(singular, plural, count)
         return text.format(count=count, **_escaped(values))
 

@@ -1,4 +1,9 @@
-"""Inline buttons. Callback data is `prefix:part:part`, checked against Telegram's 64 bytes."""
+"""Inline keyboards: laying buttons out, and URL buttons.
+
+Callback data is written and read by the typed families of `bot.callbacks`. `pack`, `unpack`
+and `button(label, prefix, *parts)` are the untyped form still used by the button families
+not moved there yet (sign-up, events, profile); new code uses `bot.callbacks`.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-MAX_CALLBACK_BYTES = 64
-SEPARATOR = ":"
-
-
-class CallbackDataTooLong(ValueError):
-    """Raised at build time, so an oversized button never reaches Telegram."""
+from bot.callbacks import MAX_CALLBACK_BYTES, SEPARATOR, CallbackDataTooLong
 
 
 def pack(prefix: str, *parts: object) -> str:

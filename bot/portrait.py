@@ -80,8 +80,8 @@ def normalise_photo(data: bytes) -> bytes:
     if len(data) > MAX_PHOTO_BYTES:
         raise PhotoRejected("too large")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
             square = ImageOps.fit(image, (STORED_PHOTO_SIZE, STORED_PHOTO_SIZE))
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise PhotoRejected(str(exc)) from exc

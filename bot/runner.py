@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.demo import run_demo
 
 
 def run_online(settings: Settings) -> int:
@@ -29,6 +30,4 @@ def run_online(settings: Settings) -> int:
 
 def run_offline(settings: Settings, *, serve: bool = False) -> int:
     """No token: the local Bot API, the real bot, and a scripted conversation printed out."""
-    from bot.demo import run_demo
-
     return asyncio.run(run_demo(settings, serve=serve))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import networkx as nx
 import numpy as np
@@ -32,6 +33,9 @@ RULE = N_(
     "rule: people with the fewest good matches go first, then an order drawn at random "
     "with seed {seed}"
 )
+
+# Nodes of the flow network: "source", ("site", site id), ("emp", employer position), "sink".
+_FlowNode: TypeAlias = str | tuple[str, str] | tuple[str, int]
 
 
 @dataclass
@@ -107,10 +111,10 @@ def _flow_graph(
     tables: AffinityTables,
     demand: dict[str, int],
     pair_cap: dict[str, int] | None,
-) -> nx.DiGraph:
+) -> nx.DiGraph[_FlowNode]:
     """Sites -> employers -> sink; ``pair_cap`` bounds site->employer (one meeting a pair)."""
     ev = instance.event
-    flow = nx.DiGraph()
+    flow: nx.DiGraph[_FlowNode] = nx.DiGraph()
     for site in ev.sites:
         seats = site.rooms * ev.rounds * ev.candidates_per_room
         flow.add_edge("source", ("site", site.id), capacity=min(demand[site.id], seats))

@@ -116,12 +116,14 @@ def computed_table(
     return np.clip(parts / total, 0.0, 1.0)
 
 
-def _incidence(sets: Sequence[Iterable[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
-    rows, cols = [], []
+def _incidence(sets: Sequence[frozenset[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
+    """One row per set, one column per word of `vocab` (which holds every word of `sets`)."""
+    rows: list[int] = []
+    cols: list[int] = []
     for i, words in enumerate(sets):
-        for word in set(words):
+        for word in words:
             rows.append(i)
-            cols.append(vocab.setdefault(word, len(vocab)))
+            cols.append(vocab[word])
     data = np.ones(len(rows))
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(sets), max(len(vocab), 1)))
 
@@ -130,12 +132,14 @@ def _pair_counts(
     left: Sequence[Iterable[str]], right: Sequence[Iterable[str]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """|L_i ∩ R_j| for all pairs, plus the sizes of each set."""
+    left_sets = [frozenset(words) for words in left]
+    right_sets = [frozenset(words) for words in right]
     vocab: dict[str, int] = {}
-    left_m = _incidence(left, vocab)
-    right_m = _incidence(right, vocab)
-    width = max(len(vocab), 1)
-    left_m.resize((left_m.shape[0], width))
-    right_m.resize((right_m.shape[0], width))
+    for words in (*left_sets, *right_sets):
+        for word in words:
+            vocab.setdefault(word, len(vocab))
+    left_m = _incidence(left_sets, vocab)
+    right_m = _incidence(right_sets, vocab)
     inter = np.asarray((left_m @ right_m.T).todense())
     return inter, np.asarray(left_m.sum(axis=1)).ravel(), np.asarray(right_m.sum(axis=1)).ravel()
 

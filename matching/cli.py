@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from matching.i18n import Translator, translator
 from matching.model import InstanceError, Plan, load_instance
@@ -21,7 +22,7 @@ from matching.validate import check_plan
 class _Parser(argparse.ArgumentParser):
     translate: Translator = translator()
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         _ = self.translate
         self.print_usage(sys.stderr)
         print(_("Error: {message}", message=message), file=sys.stderr)

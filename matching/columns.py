@@ -141,11 +141,17 @@ class _Columns:
         self.keys.append(key)
         return True
 
-    def matrices(self, keys: list[tuple[int, int, int]], artificial: float | None):
+    def matrices(
+        self, keys: list[tuple[int, int, int]], artificial: float | None
+    ) -> tuple[np.ndarray, sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
         """Objective, employer rows, candidate rows, room rows of ``keys`` (+ artificials)."""
         n = len(keys)
         value = np.empty(n)
-        e_rows, e_cols, c_rows, c_cols, r_rows = [], [], [], [], []
+        e_rows: list[int] = []
+        e_cols: list[int] = []
+        c_rows: list[int] = []
+        c_cols: list[int] = []
+        r_rows: list[int] = []
         for j, (k, p, q) in enumerate(keys):
             site = self.sites[k]
             value[j] = site.value[p, q]
@@ -200,7 +206,7 @@ def solve_columns(
         if time.perf_counter() > deadline:
             return None
         value, a_emp, a_cand, a_room = cols.matrices(cols.keys, big)
-        lp = linprog(
+        lp = linprog(  # type: ignore[call-overload]  # scipy-stubs: no sparse A_ub/A_eq
             -value,
             A_ub=sparse.vstack([a_emp, a_room]).tocsr(),
             b_ub=np.concatenate([np.ones(n_e), rooms]),
@@ -375,13 +381,16 @@ def _total(sites: list[_Site], chosen: list[tuple[int, int, int]]) -> float:
     return float(sum(sites[k].value[p, q] for k, p, q in chosen))
 
 
-def _constraints(cols: _Columns, keys: list[tuple[int, int, int]], rooms: np.ndarray):
+def _constraints(
+    cols: _Columns, keys: list[tuple[int, int, int]], rooms: np.ndarray
+) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Objective and rows ``lower <= matrix @ x <= upper`` of the plans made of ``keys``."""
     value, a_emp, a_cand, a_room = cols.matrices(keys, None)
     n_e, n_adm = a_emp.shape[0], a_cand.shape[0]
     matrix = sparse.vstack([a_emp, a_room, a_cand]).tocsr()
     lower = np.concatenate([np.zeros(n_e + len(rooms)), np.ones(n_adm)])
     upper = np.concatenate([np.ones(n_e), rooms, np.ones(n_adm)])
-    return value, LinearConstraint(matrix, lower, upper)
+    return value, matrix, lower, upper
 
 
 def _integer(
@@ -390,11 +399,11 @@ def _integer(
     remaining = deadline - time.perf_counter()
     if remaining <= 0 or not keys:
         return None
-    value, constraint = _constraints(cols, keys, rooms)
+    value, matrix, lower, upper = _constraints(cols, keys, rooms)
     result = milp(
         -value,
-        constraints=[constraint],
-        integrality=np.ones(len(keys)),
+        constraints=[LinearConstraint(matrix, lower, upper)],
+        integrality=np.ones(len(keys), dtype=np.int_),
         bounds=Bounds(0, 1),
         options={"time_limit": remaining, "mip_rel_gap": 0.0},
     )
@@ -412,7 +421,7 @@ def _raise_worst_off(
     time_limit: float,
 ) -> list[tuple[int, int, int]] | None:
     """Among the optimal plans (all inside ``keys``), maximise the lowest candidate score."""
-    value, base = _constraints(cols, keys, rooms)
+    value, matrix, row_lower, row_upper = _constraints(cols, keys, rooms)
     n = len(keys)
     rows, cols_, vals = [], [], []
     for j, (k, p, q) in enumerate(keys):
@@ -426,15 +435,15 @@ def _raise_worst_off(
     for i in range(n_adm):
         score[i, n] = 1.0  # z - score(c) <= 0
     total = sparse.csr_matrix(np.concatenate([value, [0.0]])[None, :])
-    a_base = sparse.hstack([base.A, sparse.csr_matrix((base.A.shape[0], 1))]).tocsr()
+    a_base = sparse.hstack([matrix, sparse.csr_matrix((matrix.shape[0], 1))]).tocsr()
     constraints = [
-        LinearConstraint(a_base, base.lb, base.ub),
+        LinearConstraint(a_base, row_lower, row_upper),
         LinearConstraint(score.tocsr(), -np.inf, 0.0),
         LinearConstraint(total, best - 1e-7 * max(1.0, abs(best)), np.inf),
     ]
     objective = np.zeros(n + 1)
     objective[n] = -1.0
-    integrality = np.ones(n + 1)
+    integrality = np.ones(n + 1, dtype=np.int_)
     integrality[n] = 0
     upper = np.ones(n + 1)
     upper[n] = np.inf

@@ -39,6 +39,8 @@ MAX_VARIABLES = 60_000
 # The second (fairness) stage re-solves the model; only worth it on small models.
 MAX_FAIRNESS_VARIABLES = 1_000
 _GAP = 1e-9
+# HiGHS presolve costs ~0.2 s here and removes almost nothing from these models.
+_PRESOLVE = False
 
 
 @dataclass
@@ -73,11 +75,6 @@ def _groups(problem: Problem) -> list[tuple[tuple[int, ...], list[int]]]:
             if sites:
                 out.append((group, sites))
     return out
-
-
-def _options(time_limit: float, gap: float) -> dict[str, float | bool]:
-    # HiGHS presolve costs ~0.2 s here and removes almost nothing from these models.
-    return {"time_limit": time_limit, "mip_rel_gap": gap, "presolve": False}
 
 
 class _Builder:
@@ -187,19 +184,18 @@ def solve_exact(
         if np.isfinite(cap):
             b.add(entries, -np.inf, float(cap))
     objective = np.array(v_value + u_value)
-    result, constraints = None, []
+    result = None
     for floor in sorted({problem.min_meetings, 1}, reverse=True):
         with_floor = _Builder()
         with_floor.__dict__.update({k: list(v) for k, v in b.__dict__.items()})
         for c in admitted.tolist():
             with_floor.add(per_cand.get(c, []), float(floor), np.inf)
-        constraints = [with_floor.constraint(n_vars)]
         result = milp(
             -objective,
-            constraints=constraints,
-            integrality=np.ones(n_vars),
+            constraints=[with_floor.constraint(n_vars)],
+            integrality=np.ones(n_vars, dtype=np.int_),
             bounds=Bounds(0, 1),
-            options=_options(time_limit, _GAP),
+            options={"time_limit": time_limit, "mip_rel_gap": _GAP, "presolve": _PRESOLVE},
         )
         if result.x is not None:
             break
@@ -212,7 +208,7 @@ def solve_exact(
     small = n_vars <= MAX_FAIRNESS_VARIABLES
     if fairness and small and proven and remaining > 0.05 and len(admitted) > 1:
         fair = _raise_worst_off(
-            objective, constraints, n_v, u_keys, per_cand, u_value, best, remaining
+            objective, with_floor, n_v, u_keys, per_cand, u_value, best, remaining
         )
         if fair is not None:
             x = fair
@@ -221,7 +217,7 @@ def solve_exact(
 
 def _raise_worst_off(
     objective: np.ndarray,
-    constraints: list[LinearConstraint],
+    first_stage: _Builder,
     n_v: int,
     u_keys: list[tuple[int, int, int]],
     per_cand: dict[int, list[tuple[int, float]]],
@@ -238,13 +234,10 @@ def _raise_worst_off(
     b.add(
         [(col, float(objective[col])) for col in range(n_vars)], best - 1e-7 * max(1, best), np.inf
     )
-    base = constraints[0]
-    old = base.A
-    old = sparse.hstack([old, sparse.csr_matrix((old.shape[0], 1))]).tocsr()
-    stacked = LinearConstraint(old, base.lb, base.ub)
+    stacked = first_stage.constraint(n_vars + 1)  # the first stage's rows; 0 for z
     obj2 = np.zeros(n_vars + 1)
     obj2[z] = -1.0
-    integrality = np.ones(n_vars + 1)
+    integrality = np.ones(n_vars + 1, dtype=np.int_)
     integrality[z] = 0
     lower = np.zeros(n_vars + 1)
     upper = np.ones(n_vars + 1)
@@ -254,7 +247,7 @@ def _raise_worst_off(
         constraints=[stacked, b.constraint(n_vars + 1)],
         integrality=integrality,
         bounds=Bounds(lower, upper),
-        options=_options(time_limit, 1e-6),
+        options={"time_limit": time_limit, "mip_rel_gap": 1e-6, "presolve": _PRESOLVE},
     )
     if result.x is None:
         return None

@@ -58,7 +58,7 @@ def random_instance(
     """A JSON-ready instance dict; see the module docstring."""
     rng = random.Random(seed)
     site_ids = [s for s, _ in sites]
-    employers = []
+    employers: list[dict[str, Any]] = []
     for j in range(n_employers):
         remote = rng.random() < remote_share
         accepted = ["*"] if remote else [site_ids[j % len(site_ids)]]
@@ -71,7 +71,7 @@ def random_instance(
         if max_candidates is not None:
             employer["max_candidates"] = max_candidates
         employers.append(employer)
-    candidates = []
+    candidates: list[dict[str, Any]] = []
     for i in range(n_candidates):
         candidates.append(
             {
@@ -101,7 +101,7 @@ def random_instance(
     if explicit_affinity and n_employers:
         table: dict[str, dict[str, float]] = {}
         for cand in candidates:
-            row = {}
+            row: dict[str, float] = {}
             for emp in employers:
                 if affinity_density >= 1.0 or rng.random() < affinity_density:
                     row[emp["id"]] = round(rng.random(), 3)

@@ -16,14 +16,14 @@ from matching.model import Instance
 
 def build_affinity_graph(
     instance: Instance, tables: AffinityTables | None = None, min_weight: float = 0.0
-) -> nx.Graph:
+) -> nx.Graph[str]:
     """Graph with ``kind`` on nodes ("candidate"/"employer") and on edges ("ce", "ee", "cc").
 
     Candidate–employer edges exist only where the employer accepts the candidate's site;
     candidate–candidate diversity edges only for formats without employers.
     """
     tables = tables or build_tables(instance)
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     for cand in tables.candidates:
         graph.add_node(cand.id, kind="candidate", site=cand.site)
     for emp in tables.employers:

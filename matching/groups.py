@@ -104,7 +104,7 @@ def tabu_search(
     patience = _PATIENCE + _PATIENCE_PER_PERSON * n
     floor = repeat_floor([np.bincount(label[label >= 0], minlength=n_groups) for label in labels])
     same = [_same(label).astype(np.int32) for label in labels]
-    count = sum(same)
+    count: np.ndarray = np.stack(same).sum(axis=0, dtype=np.int32)  # _apply updates it in place
     tabu = np.zeros((n_rounds, n, n), dtype=np.int64)
     tenure_low, tenure_high = 3, max(6, n // 2)
     conflicts, value = repeats(labels), diversity_of(labels, diversity)
@@ -175,7 +175,19 @@ def _apply(
     count += same[t]
 
 
-def _best_move(diversity, labels, same, count, big, tabu, it, best, conflicts, value, rng):
+def _best_move(
+    diversity: np.ndarray,
+    labels: list[np.ndarray],
+    same: list[np.ndarray],
+    count: np.ndarray,
+    big: float,
+    tabu: np.ndarray,
+    it: int,
+    best: tuple[int, float],
+    conflicts: int,
+    value: float,
+    rng: np.random.Generator,
+) -> tuple[int, int, int, int, float] | None:
     """Best admissible swap over all rounds: (round, a, b, Δrepeats, Δdiversity) or None."""
     n = len(diversity)
     chosen, chosen_key = None, None

@@ -177,7 +177,7 @@ def _group_employers(
     vals = np.maximum(_values(problem, ctx, cands, np.array(emps), bonus), 0.0)
     k = min(problem.k_c, len(cands))
     if problem.k_e == 2:
-        graph = nx.Graph()
+        graph: nx.Graph[int] = nx.Graph()
         for a, b in combinations(range(len(emps)), 2):
             both = vals[:, a] + vals[:, b]
             weight = float(np.sort(both)[-k:].sum()) + float(problem.tables.ee[emps[a], emps[b]])

@@ -57,11 +57,11 @@ class Translator:
 
     language: str = DEFAULT_LANGUAGE
 
-    def __call__(self, message: str, **values: object) -> str:
+    def __call__(self, message: str, /, **values: object) -> str:
         text = catalog(self.language).gettext(message)
         return text.format(**values) if values else text
 
-    def n(self, singular: str, plural: str, count: int, **values: object) -> str:
+    def n(self, singular: str, plural: str, /, count: int, **values: object) -> str:
         text = catalog(self.language).ngettext(singular, plural, count)
         return text.format(count=count, **values)
 

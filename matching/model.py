@@ -89,8 +89,13 @@ class Instance:
     def active_employers(self) -> list[Employer]:
         return [e for e in self.employers if e.id not in self.withdrawn]
 
+    @property
+    def people(self) -> list[Candidate | Employer]:
+        """Every candidate, then every employer (withdrawn ones included)."""
+        return [*self.candidates, *self.employers]
+
     def display_name(self, person_id: str) -> str:
-        for person in (*self.candidates, *self.employers):
+        for person in self.people:
             if person.id == person_id:
                 return person.name or person.id
         return person_id

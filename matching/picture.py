@@ -68,11 +68,8 @@ def render_plan_png(instance: Instance, plan: Plan, language: str = "fr") -> byt
     """PNG bytes of the plan, legible at a glance for 1..8 rounds and up to ~60 rooms."""
     _ = translator(language)
     labels = sector_labels(language)
-    sectors = {
-        p.id: (p.sectors[0] if p.sectors else None)
-        for p in (*instance.candidates, *instance.employers)
-    }
-    names = {p.id: p.name or p.id for p in (*instance.candidates, *instance.employers)}
+    sectors = {p.id: (p.sectors[0] if p.sectors else None) for p in instance.people}
+    names = {p.id: p.name or p.id for p in instance.people}
     n_rounds = max(1, len(plan.rounds))
     most_rooms = max([len(rp.rooms) for rp in plan.rounds] + [1])
     ev = instance.event

@@ -65,7 +65,7 @@ def _repair(problem: Problem, rounds: Rounds) -> None:
                 if problem.emp_sites[e, room.site] and ("e", e) not in busy
             ][: problem.k_e]
             busy.update(("e", e) for e in room.employers)
-            cands = []
+            cands: list[int] = []
             for c in room.candidates:
                 ok = (
                     problem.admitted[c]
@@ -152,11 +152,11 @@ def _seat_unseated(problem: Problem, rounds: Rounds, priority: list[int]) -> Non
         if best is None:
             _take_over_extra_meeting(problem, rounds, c, met, meetings)
             continue
-        _value, t, room, e = best
-        if room is None:
+        _value, t, chosen, e = best
+        if chosen is None:
             rounds[t].append(RoomState(s, [e], [c]))
         else:
-            room.candidates.append(c)
+            chosen.candidates.append(c)
 
 
 def _take_over_extra_meeting(

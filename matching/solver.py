@@ -97,7 +97,7 @@ def finish_plan(
     for j, emp in enumerate(tables.employers):
         if problem.k_e > 0 and not seated_e[j]:
             waiting.append(Waiting(emp.id, _(_employer_reason(problem, j))))
-    for person in (*instance.candidates, *instance.employers):
+    for person in instance.people:
         if person.id in instance.withdrawn:
             waiting.append(Waiting(person.id, _(WITHDRAWN_REASON)))
     plan = to_plan(problem, rounds, waiting)

@@ -6,6 +6,9 @@ python scripts/i18n.py missing   # prints .po stubs for untranslated messages
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 import sys
 from pathlib import Path
 
@@ -20,16 +23,36 @@ SOURCES = ("bot", "matching")
 
 def extract() -> Catalog:
     catalog = Catalog(project="passerelle")
+    warnings = io.StringIO()
     for folder in SOURCES:
-        for filename, lineno, message, comments, context in extract_from_dir(
-            ROOT / folder,
-            method_map=[("**.py", "python")],
-            keywords=KEYWORDS,
-            comment_tags=("TRANSLATORS:",),
-        ):
+        with contextlib.redirect_stderr(warnings):
+            found = list(
+                extract_from_dir(
+                    ROOT / folder,
+                    method_map=[("**.py", "python")],
+                    keywords=KEYWORDS,
+                    comment_tags=("TRANSLATORS:",),
+                )
+            )
+        for filename, lineno, message, comments, context in found:
             location = (f"{folder}/{filename}", lineno)
             catalog.add(message, None, [location], auto_comments=comments, context=context)
+    _report_fstring_messages(warnings.getvalue())
     return catalog
+
+
+def _report_fstring_messages(warnings: str) -> None:
+    """Babel warns for any f-string inside a translated call, values included (`where=f"…"`,
+    which is fine); only an f-string *as the message* is a mistake, so only those are shown."""
+    for line in warnings.splitlines():
+        where, _, _rest = line.partition(": warning:")
+        path, _, lineno = where.rpartition(":")
+        if not lineno.isdigit():
+            print(line, file=sys.stderr)
+            continue
+        source = Path(path).read_text(encoding="utf-8").splitlines()[int(lineno) - 1]
+        if re.search(r"""\b(_|N_|plain|n)\(\s*f["']""", source):
+            print(line, file=sys.stderr)
 
 
 def translated(language: str = "fr") -> dict[object, str]:

@@ -22,9 +22,11 @@ from bot.config import Settings, load_settings
 from bot.embedded import AnyApplication, start_application, stop_application
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import SandboxServer
+from tests.helpers.waiting import drained, handled
 
 TOKEN = "123456:TEST-TOKEN"
 STAFF_ID = 900001
+DATABASE_FILE = "passerelle.sqlite3"
 
 
 class BotRunner:
@@ -47,6 +49,15 @@ class BotRunner:
     async def restart(self) -> AnyApplication:
         await self.stop()
         return await self.start()
+
+    async def handled(self, client: SandboxClient, timeout: float = 10.0) -> None:
+        """Wait until the bot has handled every update the test sent so far, replies sent.
+
+        What a test checks next ("nothing else was sent", "nothing changed") is then final
+        for those updates: they are processed, and nothing due is left in the outbox.
+        """
+        await handled(self.application, client, timeout)
+        await drained(Sql(self.settings.data_dir / DATABASE_FILE), timeout)
 
 
 class Sql:
@@ -101,7 +112,7 @@ def settings(tmp_path: Path, sandbox: SandboxServer) -> Settings:
 
 @pytest.fixture
 def sql(settings: Settings) -> Sql:
-    return Sql(settings.data_dir / "passerelle.sqlite3")
+    return Sql(settings.data_dir / DATABASE_FILE)
 
 
 @pytest.fixture

@@ -1,150 +1,145 @@
-"""PTB persistence in our own database: conversations and user data survive a restart.
+"""Conversation steps and draft answers, stored as JSON rows read and written in the update's
+transaction (see `bot.engine`).
 
-Pickle files would live beside the database and drift from it; here a sign-up's step and its
-draft answers are rows like any other. Values must be JSON-friendly (str, int, float, bool,
-None, lists and dicts of those). `bot.app` flushes after every update so a `kill -9` loses
-at most the update being handled, which Telegram then delivers again.
+Rows of `persisted_state`: namespace `conversation:<name>` with key `[chat_id, user_id]` holds
+a conversation's step as `{"state": …, "update": <update id>}` (older releases stored the
+bare state; both are read); namespace `user_data` with key `<user_id>` holds the person's
+drafts (JSON-friendly values only). Nothing is kept in memory between updates, so a restart
+or a second process sees exactly what is committed.
 """
 
 from __future__ import annotations
 
 import json
-from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import PersistedState
-from bot.db.session import Database
+from bot.db.models.inbox import InboxStatus, InboxUpdate
+from bot.db.session import current_unit
 
 USER_DATA = "user_data"
 CONVERSATION_PREFIX = "conversation:"
 
 
-class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
-    """Stores conversations and user_data; chat, bot and callback data are not used."""
+def conversation_key(chat_id: int, user_id: int) -> str:
+    return json.dumps([chat_id, user_id])
 
-    def __init__(self, database: Database) -> None:
-        super().__init__(
-            store_data=PersistenceInput(
-                bot_data=False, chat_data=False, user_data=True, callback_data=False
-            ),
-            update_interval=3600,
+
+@dataclass(frozen=True)
+class Step:
+    """Where a person stands in one conversation."""
+
+    state: object
+    update_id: int | None
+    updated_at: datetime
+
+
+def _step(data: object, updated_at: datetime) -> Step:
+    if isinstance(data, dict) and "state" in data:
+        update_id = data.get("update")
+        return Step(data["state"], update_id if isinstance(update_id, int) else None, updated_at)
+    return Step(data, None, updated_at)
+
+
+async def load_steps(session: AsyncSession, chat_id: int, user_id: int) -> dict[str, Step]:
+    """Every conversation this person is in, by conversation name."""
+    rows = await session.scalars(
+        select(PersistedState)
+        .where(PersistedState.namespace.like(CONVERSATION_PREFIX + "%"))
+        .where(PersistedState.key == conversation_key(chat_id, user_id))
+    )
+    return {
+        row.namespace.removeprefix(CONVERSATION_PREFIX): _step(row.data, row.updated_at)
+        for row in rows
+    }
+
+
+async def save_step(
+    session: AsyncSession,
+    name: str,
+    chat_id: int,
+    user_id: int,
+    state: object | None,
+    update_id: int | None,
+) -> None:
+    """Set (or with None, end) a person's step in conversation `name`."""
+    await _put(
+        session,
+        CONVERSATION_PREFIX + name,
+        conversation_key(chat_id, user_id),
+        None if state is None else {"state": state, "update": update_id},
+    )
+
+
+async def idle_steps(
+    session: AsyncSession, name: str, before: datetime
+) -> list[tuple[int, int, Step]]:
+    """(chat id, user id, step) of conversations `name` untouched since `before`."""
+    rows = await session.scalars(
+        select(PersistedState)
+        .where(PersistedState.namespace == CONVERSATION_PREFIX + name)
+        .where(PersistedState.updated_at < before)
+    )
+    found: list[tuple[int, int, Step]] = []
+    for row in rows:
+        key = json.loads(row.key)
+        if isinstance(key, list) and len(key) == 2:
+            found.append((int(key[0]), int(key[1]), _step(row.data, row.updated_at)))
+    return found
+
+
+async def load_user_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    row = await session.get(PersistedState, (USER_DATA, str(user_id)))
+    return dict(row.data) if row is not None and isinstance(row.data, dict) else {}
+
+
+async def save_user_data(session: AsyncSession, user_id: int, data: dict[str, Any]) -> None:
+    await _put(session, USER_DATA, str(user_id), data or None)
+
+
+async def _put(session: AsyncSession, namespace: str, key: str, data: object) -> None:
+    row = await session.get(PersistedState, (namespace, key))
+    if data is None:
+        if row is not None:
+            await session.delete(row)
+        return
+    if row is None:
+        session.add(PersistedState(namespace=namespace, key=key, data=data, updated_at=utcnow()))
+    else:
+        row.data = data
+        row.updated_at = utcnow()
+    await session.flush()
+
+
+async def forget_person(session: AsyncSession, user_id: int) -> None:
+    """Erase a person's draft answers, open conversations and past updates (right to erasure).
+
+    The update being handled is kept (so a second delivery is still recognised) but the
+    engine empties it when it is marked done.
+    """
+    unit = current_unit()
+    if unit is not None:
+        unit.forgotten.add(user_id)
+    await session.execute(
+        delete(InboxUpdate)
+        .where(InboxUpdate.user_id == user_id)
+        .where(InboxUpdate.status != InboxStatus.NEW)
+    )
+    await session.execute(
+        delete(PersistedState).where(
+            or_(
+                (PersistedState.namespace == USER_DATA) & (PersistedState.key == str(user_id)),
+                PersistedState.namespace.like(CONVERSATION_PREFIX + "%")
+                & (
+                    (PersistedState.key == f"[{user_id}]")
+                    | PersistedState.key.like(f"%, {user_id}]")
+                ),
+            )
         )
-        self.database = database
-        self._user_data: dict[int, dict[str, Any]] | None = None
-        self._conversations: dict[str, ConversationDict] = {}
-
-    async def _rows(self, namespace: str) -> list[PersistedState]:
-        await self.database.migrate()
-        async with self.database.session() as session:
-            result = await session.scalars(
-                select(PersistedState).where(PersistedState.namespace == namespace)
-            )
-            return list(result)
-
-    async def _put(self, namespace: str, key: str, data: object) -> None:
-        async with self.database.session() as session:
-            row = await session.get(PersistedState, (namespace, key))
-            if data is None:
-                if row is not None:
-                    await session.delete(row)
-                return
-            if row is None:
-                session.add(PersistedState(namespace=namespace, key=key, data=data))
-            else:
-                row.data = data
-
-    async def get_user_data(self) -> dict[int, dict[str, Any]]:
-        if self._user_data is None:
-            self._user_data = {
-                int(row.key): dict(row.data)  # type: ignore[call-overload]
-                for row in await self._rows(USER_DATA)
-            }
-        return deepcopy(self._user_data)
-
-    async def get_chat_data(self) -> dict[int, dict[str, Any]]:
-        return {}
-
-    async def get_bot_data(self) -> dict[str, Any]:
-        return {}
-
-    async def get_callback_data(self) -> CDCData | None:
-        return None
-
-    async def get_conversations(self, name: str) -> ConversationDict:
-        if name not in self._conversations:
-            rows = await self._rows(CONVERSATION_PREFIX + name)
-            self._conversations[name] = {
-                tuple(json.loads(row.key)): row.data  # type: ignore[misc]
-                for row in rows
-            }
-        return dict(self._conversations[name])
-
-    async def update_conversation(
-        self, name: str, key: ConversationKey, new_state: object | None
-    ) -> None:
-        known = self._conversations.setdefault(name, {})
-        if known.get(key) == new_state and (new_state is not None or key not in known):
-            return
-        if new_state is None:
-            known.pop(key, None)
-        else:
-            known[key] = new_state
-        await self._put(CONVERSATION_PREFIX + name, json.dumps(list(key)), new_state)
-
-    async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        if self._user_data is None:
-            self._user_data = {}
-        if self._user_data.get(user_id) == data:
-            return
-        self._user_data[user_id] = deepcopy(data)
-        await self._put(USER_DATA, str(user_id), data or None)
-
-    async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        return None
-
-    async def update_bot_data(self, data: dict[str, Any]) -> None:
-        return None
-
-    async def update_callback_data(self, data: CDCData) -> None:
-        return None
-
-    async def drop_chat_data(self, chat_id: int) -> None:
-        return None
-
-    async def drop_user_data(self, user_id: int) -> None:
-        if self._user_data is not None:
-            self._user_data.pop(user_id, None)
-        await self._put(USER_DATA, str(user_id), None)
-
-    async def forget_person(self, user_id: int) -> None:
-        """Erase a person's draft answers and open conversations (right to erasure)."""
-        await self.drop_user_data(user_id)
-        async with self.database.session() as session:
-            await session.execute(
-                delete(PersistedState).where(
-                    PersistedState.namespace.like(CONVERSATION_PREFIX + "%"),
-                    or_(
-                        PersistedState.key == f"[{user_id}]",
-                        PersistedState.key.like(f"%, {user_id}]"),
-                    ),
-                )
-            )
-        for conversation in self._conversations.values():
-            for key in [key for key in conversation if key and key[-1] == user_id]:
-                conversation.pop(key, None)
-
-    async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
-        return None
-
-    async def refresh_chat_data(self, chat_id: int, chat_data: dict[str, Any]) -> None:
-        return None
-
-    async def refresh_bot_data(self, bot_data: dict[str, Any]) -> None:
-        return None
-
-    async def flush(self) -> None:
-        return None
+    )

@@ -1,10 +1,19 @@
-"""One async engine per process and a session factory; one session per handler or job."""
+"""One async engine per process and a session factory; one session per handler or job.
+
+While an update is handled, `Database.unit_of_work()` opens the update's one transaction and
+every `Database.session()` opened by that task (services, the outbox) joins it as a
+savepoint: the update's changes, its conversation step and its "done" mark commit together
+or not at all. Other tasks (the outbox dispatcher, jobs, tasks a handler starts) get their
+own session as before.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -28,7 +37,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -39,8 +48,42 @@ def _begin_immediate(connection: Any) -> None:
     A deferred transaction that reads, then writes, fails at once with "database is locked"
     when another connection committed in between: busy_timeout cannot help a snapshot that
     is already stale. Starting with the lock serialises writers instead of failing them.
+    An update's transaction holds the lock while its handler runs, planning included (up
+    to `SOLVE_SECONDS`), hence a busy timeout well above that.
     """
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass
+class Unit:
+    """The transaction of one update, shared by every session its task opens."""
+
+    session: AsyncSession
+    owner: asyncio.Task[Any] | None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    forgotten: set[int] = field(default_factory=set)  # Telegram ids erased in this unit
+    closed: bool = False
+
+    def joins(self) -> bool:
+        return not self.closed and asyncio.current_task() is self.owner
+
+
+_unit: ContextVar[Unit | None] = ContextVar("passerelle_unit_of_work", default=None)
+
+
+def current_unit() -> Unit | None:
+    """The update transaction this task runs in, if any (tasks it starts get their own)."""
+    unit = _unit.get()
+    return unit if unit is not None and unit.joins() else None
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current update's transaction is committed (at once if none)."""
+    unit = current_unit()
+    if unit is None:
+        callback()
+    else:
+        unit.after_commit.append(callback)
 
 
 class Database:
@@ -66,7 +109,16 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session that commits on success and rolls back on error."""
+        """A session that commits on success and rolls back on error.
+
+        Inside an update's unit of work it is that unit's session, behind a savepoint: an
+        error inside the block undoes the block only, and nothing commits before the unit.
+        """
+        unit = current_unit()
+        if unit is not None:
+            async with unit.session.begin_nested():
+                yield unit.session
+            return
         async with self.sessions() as session:
             try:
                 yield session
@@ -74,6 +126,28 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Unit]:
+        """One transaction for everything the current task does until the block ends.
+
+        Commits when the block ends normally, rolls back when it raises; the `after_commit`
+        callbacks run after a successful commit only.
+        """
+        async with self.sessions() as session:
+            unit = Unit(session, asyncio.current_task())
+            token = _unit.set(unit)
+            try:
+                yield unit
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                unit.closed = True
+                _unit.reset(token)
+        for callback in unit.after_commit:
+            callback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

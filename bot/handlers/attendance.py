@@ -1,7 +1,8 @@
 """Attendance: participants confirm or withdraw, take a freed seat; staff follow and mark.
 
-`att:<registration>:yes|no|nosure|keep` and `offer:<offer>:yes|no` are for the participant the
-row belongs to (checked on the server); `pres:` buttons and `/presences` are for staff only.
+`Attendance` (`att:<registration>:yes|no|nosure|keep`) and `OfferAnswer` (`offer:<offer>:yes|no`)
+buttons are for the participant the row belongs to (checked on the server); the
+`AttendanceEvent`/`AttendanceMark` buttons (`pres:`) and `/presences` are for staff only.
 "I cannot come" (`no`, on convocations and reminders) only asks; the seat is given away on
 "Yes, I withdraw" (`nosure`) and kept on "No, I will come" (`keep`), so a wrong tap costs
 nothing.
@@ -15,19 +16,27 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import (
+    Attendance,
+    AttendanceEvent,
+    AttendanceMark,
+    OfferAnswer,
+    button,
+    parse_any,
+    prefix_pattern,
+)
 from bot.context import services, translator_for
 from bot.handlers.common import Context, reply, staff_only
+from bot.handlers.plan import event_label
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column, unpack
+from bot.keyboards import column
 from bot.outbox import wake
-from bot.services import attendance, planning
+from bot.services import attendance, plan_input
 from bot.services.attendance import Outcome, Overview
-from bot.services.convocations import ATTENDANCE_PREFIX
 
 log = logging.getLogger(__name__)
 
-PRESENCE_PREFIX = "pres"
-OFFER_PREFIX = attendance.OFFER_PREFIX
+PRESENCE = "pres"
 EXPIRY_SECONDS = 60
 
 ANSWERS = {
@@ -55,27 +64,18 @@ ANSWERS = {
     ),
     Outcome.KEPT: N_("Very well: you keep your seat at {event}. Nothing changes."),
 }
-ATTENDANCE_CHOICES = (attendance.YES, attendance.NO, attendance.SURE, attendance.KEEP)
 
 
 def answer_text(_: Translator, answer: attendance.Answer) -> str:
     return _(ANSWERS[answer.outcome], event=answer.event_name)
 
 
-def _choice(
-    parts: list[str], choices: tuple[str, ...] = (attendance.YES, attendance.NO)
-) -> tuple[int, str] | None:
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in choices:
-        return None
-    return int(parts[1]), parts[2]
-
-
 def withdrawal_keyboard(_: Translator, registration_id: int) -> InlineKeyboardMarkup:
     """One big button per line: less risk of a wrong tap on a small screen."""
     return column(
         [
-            button(_.plain("Yes, I withdraw"), ATTENDANCE_PREFIX, registration_id, attendance.SURE),
-            button(_.plain("No, I will come"), ATTENDANCE_PREFIX, registration_id, attendance.KEEP),
+            button(_.plain("Yes, I withdraw"), Attendance(registration_id, "nosure")),
+            button(_.plain("No, I will come"), Attendance(registration_id, "keep")),
         ]
     )
 
@@ -98,12 +98,12 @@ async def on_attendance(update: Update, context: Context) -> None:
     assert query is not None and update.effective_user is not None
     await query.answer()
     _ = translator_for(update)
-    choice = _choice(unpack(query.data), ATTENDANCE_CHOICES)
-    if choice is None:
+    data = Attendance.parse(query.data)
+    if data is None:
         await reply(update, _(ANSWERS[Outcome.UNKNOWN]))
         return
     app = services(context)
-    registration_id, action = choice
+    registration_id, action = data.registration_id, data.answer
     user_id = update.effective_user.id
     if action == attendance.NO:
         result = await attendance.check_seat(
@@ -142,16 +142,16 @@ async def on_offer(update: Update, context: Context) -> None:
     assert query is not None and update.effective_user is not None
     await query.answer()
     _ = translator_for(update)
-    choice = _choice(unpack(query.data))
-    if choice is None:
+    data = OfferAnswer.parse(query.data)
+    if data is None:
         await reply(update, _(ANSWERS[Outcome.UNKNOWN]))
         return
     app = services(context)
     result = await attendance.answer_offer(
         app.database,
-        choice[0],
+        data.offer_id,
         update.effective_user.id,
-        choice[1] == attendance.YES,
+        data.answer == attendance.YES,
         app.settings.staff_ids,
     )
     if result.outcome in (Outcome.ACCEPTED, Outcome.DECLINED, Outcome.EXPIRED):
@@ -193,13 +193,11 @@ def overview_keyboard(_: Translator, view: Overview) -> InlineKeyboardMarkup:
         rows.append(
             button(
                 _.plain("Remind those who did not answer ({count})", count=silent),
-                PRESENCE_PREFIX,
-                "remind",
-                view.event_id,
+                AttendanceEvent("remind", view.event_id),
             )
         )
-    rows.append(button(_.plain("Mark who is present"), PRESENCE_PREFIX, "mark", view.event_id))
-    rows.append(button(_.plain("Refresh"), PRESENCE_PREFIX, "ev", view.event_id))
+    rows.append(button(_.plain("Mark who is present"), AttendanceEvent("mark", view.event_id)))
+    rows.append(button(_.plain("Refresh"), AttendanceEvent("ev", view.event_id)))
     return column(rows)
 
 
@@ -214,8 +212,8 @@ def marking_keyboard(_: Translator, view: Overview) -> InlineKeyboardMarkup:
         absent = ("✅ " if row.attended is False else "") + _.plain("absent")
         rows.append(
             [
-                button(present[:60], PRESENCE_PREFIX, "at", row.registration_id, 1),
-                button(absent[:60], PRESENCE_PREFIX, "at", row.registration_id, 0),
+                button(present[:60], AttendanceMark(row.registration_id, True)),
+                button(absent[:60], AttendanceMark(row.registration_id, False)),
             ]
         )
     return InlineKeyboardMarkup(rows)
@@ -224,17 +222,15 @@ def marking_keyboard(_: Translator, view: Overview) -> InlineKeyboardMarkup:
 @staff_only
 async def presences_command(update: Update, context: Context) -> None:
     _ = translator_for(update)
-    events = await planning.open_events(services(context).database)
+    events = await plan_input.open_events(services(context).database)
     if not events:
         await reply(update, _("No event yet. Create one with /evenement."))
         return
-    from bot.handlers.plan import event_label
-
     await reply(
         update,
         _("For which event?"),
         reply_markup=column(
-            [button(event_label(_, e), PRESENCE_PREFIX, "ev", e.id) for e in events]
+            [button(event_label(_, e), AttendanceEvent("ev", e.id)) for e in events]
         ),
     )
 
@@ -245,30 +241,28 @@ async def on_presence_button(update: Update, context: Context) -> None:
     assert query is not None
     await query.answer()
     _ = translator_for(update)
-    parts = unpack(query.data)
+    data = parse_any(query.data, (AttendanceEvent, AttendanceMark))
     database = services(context).database
-    try:
-        action, number = parts[1], int(parts[2])
-    except (IndexError, ValueError):
-        await reply(update, _("This button is no longer valid. Type /presences."))
-        return
-    if action == "at" and len(parts) == 4 and parts[3] in ("0", "1"):
-        event_id = await attendance.mark_attended(database, number, parts[3] == "1")
+    if isinstance(data, AttendanceMark):
+        event_id = await attendance.mark_attended(database, data.registration_id, data.present)
         view = await attendance.overview(database, event_id) if event_id else None
         if view is None:
-            await reply(update, _("This button is no longer valid. Type /presences."))
+            await _no_longer_valid(update)
             return
         try:
             await query.edit_message_reply_markup(reply_markup=marking_keyboard(_, view))
         except BadRequest:  # same state pressed twice: the keyboard is unchanged
             log.debug("Attendance keyboard unchanged")
         return
-    view = await attendance.overview(database, number)
-    if view is None or action not in ("ev", "remind", "mark"):
-        await reply(update, _("This button is no longer valid. Type /presences."))
+    if not isinstance(data, AttendanceEvent):
+        await _no_longer_valid(update)
         return
-    if action == "remind":
-        queued, skipped = await attendance.remind_silent(database, number)
+    view = await attendance.overview(database, data.event_id)
+    if view is None:
+        await _no_longer_valid(update)
+        return
+    if data.action == "remind":
+        queued, skipped = await attendance.remind_silent(database, data.event_id)
         await _wake_outbox(context)
         text = _.n("{count} reminder sent.", "{count} reminders sent.", queued)
         if skipped:
@@ -279,7 +273,7 @@ async def on_presence_button(update: Update, context: Context) -> None:
             )
         await reply(update, text)
         return
-    if action == "mark":
+    if data.action == "mark":
         await reply(
             update,
             _("Who is here today? Press present or absent for each person."),
@@ -289,17 +283,22 @@ async def on_presence_button(update: Update, context: Context) -> None:
     await reply(update, overview_text(_, view), reply_markup=overview_keyboard(_, view))
 
 
+async def _no_longer_valid(update: Update) -> None:
+    _ = translator_for(update)
+    await reply(update, _("This button is no longer valid. Type /presences."))
+
+
 async def _expire_offers(context: Context) -> None:
     if await attendance.expire_offers(services(context).database):
         await _wake_outbox(context)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CallbackQueryHandler(on_attendance, pattern=rf"^{ATTENDANCE_PREFIX}:"))
-    application.add_handler(CallbackQueryHandler(on_offer, pattern=rf"^{OFFER_PREFIX}:"))
+def register(application: Application) -> None:
+    application.add_handler(CallbackQueryHandler(on_attendance, pattern=Attendance.pattern()))
+    application.add_handler(CallbackQueryHandler(on_offer, pattern=OfferAnswer.pattern()))
     application.add_handler(CommandHandler("presences", presences_command))
     application.add_handler(
-        CallbackQueryHandler(on_presence_button, pattern=rf"^{PRESENCE_PREFIX}:")
+        CallbackQueryHandler(on_presence_button, pattern=prefix_pattern(PRESENCE))
     )
     if application.job_queue is not None:
         application.job_queue.run_repeating(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
@@ -24,20 +25,32 @@ from telegram.ext import (
 )
 
 from bot import outbox
+from bot.callbacks import (
+    BROADCAST,
+    BroadcastAudience,
+    BroadcastDrop,
+    BroadcastEvent,
+    BroadcastSend,
+    BroadcastSite,
+    BroadcastStop,
+    CallbackData,
+    button,
+    parse_any,
+    prefix_pattern,
+)
 from bot.context import services, translator_for
+from bot.db.session import after_commit
 from bot.handlers.common import Context, reply, staff_only, user_conversation
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column, unpack
+from bot.keyboards import column
 from bot.services import broadcast as service
 from bot.services.broadcast import Audience, Choice, Progress, SendOutcome
 
 log = logging.getLogger(__name__)
 
-PREFIX = "bc"
 AUDIENCE, TEXT = range(2)
 DATA_KEY = "broadcast"
 PROGRESS_SECONDS = 2.0
-WATCHERS_KEY = "broadcast_watchers"
 MAX_NAMES = 30
 
 AUDIENCE_LABELS = {
@@ -57,14 +70,17 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 def audience_keyboard(_: Translator) -> InlineKeyboardMarkup:
     buttons = [
-        button(_.plain(label), PREFIX, "aud", key.value) for key, label in AUDIENCE_LABELS.items()
+        button(_.plain(label), BroadcastAudience(key.value))
+        for key, label in AUDIENCE_LABELS.items()
     ]
-    return column([*buttons, button(_.plain("Cancel"), PREFIX, "stop")])
+    return column([*buttons, button(_.plain("Cancel"), BroadcastStop())])
 
 
-def choice_keyboard(_: Translator, choices: list[Choice], *parts: object) -> InlineKeyboardMarkup:
-    buttons = [button(choice.label[:60], PREFIX, *parts, choice.id) for choice in choices]
-    return column([*buttons, button(_.plain("Cancel"), PREFIX, "stop")])
+def choice_keyboard(
+    _: Translator, choices: list[Choice], data: Callable[[int], CallbackData]
+) -> InlineKeyboardMarkup:
+    buttons = [button(choice.label[:60], data(choice.id)) for choice in choices]
+    return column([*buttons, button(_.plain("Cancel"), BroadcastStop())])
 
 
 def progress_text(_: Translator, progress: Progress) -> str:
@@ -112,22 +128,20 @@ async def on_audience(update: Update, context: Context) -> int | None:
     assert query is not None and context.user_data is not None
     _ = translator_for(update)
     app = services(context)
-    parts = unpack(query.data)
+    data = parse_any(query.data, (BroadcastAudience, BroadcastEvent, BroadcastSite))
     state: dict[str, Any] = context.user_data.setdefault(DATA_KEY, {})
     try:
-        step = parts[1]
-        if step == "aud":
-            audience = Audience(parts[2])
-        elif step in ("ev", "site"):
-            audience = Audience(state["audience"])
-            chosen = int(parts[2])
+        if data is None:
+            raise ValueError(query.data)
+        if isinstance(data, BroadcastAudience):
+            audience = Audience(data.audience)
         else:
-            raise ValueError(step)
-    except (IndexError, KeyError, ValueError):
+            audience = Audience(state["audience"])
+    except (KeyError, ValueError):
         await query.answer(_("This button is no longer valid. Type /broadcast."), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    if step == "aud":
+    if isinstance(data, BroadcastAudience):
         state.clear()
         state["audience"] = audience.value
         if audience in service.NEEDS_EVENT:
@@ -136,22 +150,22 @@ async def on_audience(update: Update, context: Context) -> int | None:
                 await query.edit_message_text(_("There is no event to choose from."))
                 return ConversationHandler.END
             await query.edit_message_text(
-                _("Which event?"), reply_markup=choice_keyboard(_, events, "ev")
+                _("Which event?"), reply_markup=choice_keyboard(_, events, BroadcastEvent)
             )
             return AUDIENCE
-    elif step == "ev":
-        state["event_id"] = chosen
+    elif isinstance(data, BroadcastEvent):
+        state["event_id"] = data.event_id
         if audience == Audience.SITE:
-            sites = await service.site_choices(app.database, chosen)
+            sites = await service.site_choices(app.database, data.event_id)
             if not sites:
                 await query.edit_message_text(_("This event has no site."))
                 return ConversationHandler.END
             await query.edit_message_text(
-                _("Which site?"), reply_markup=choice_keyboard(_, sites, "site")
+                _("Which site?"), reply_markup=choice_keyboard(_, sites, BroadcastSite)
             )
             return AUDIENCE
-    else:
-        state["site_id"] = chosen
+    elif isinstance(data, BroadcastSite):
+        state["site_id"] = data.site_id
     await query.edit_message_text(
         _("Write your message now (up to {limit} characters).", limit="4 000")
         + "\n"
@@ -209,8 +223,8 @@ async def on_text(update: Update, context: Context) -> int:
         )
     keyboard = column(
         [
-            button(_.plain("Send"), PREFIX, "send", draft.id),
-            button(_.plain("Cancel"), PREFIX, "drop", draft.id),
+            button(_.plain("Send"), BroadcastSend(draft.id)),
+            button(_.plain("Cancel"), BroadcastDrop(draft.id)),
         ]
     )
     await reply(update, preview, reply_markup=keyboard)
@@ -240,9 +254,9 @@ async def stop(update: Update, context: Context) -> int:
 # ---------------------------------------------------------------- send / cancel / stale
 
 
-def _draft_id(data: str | None) -> int | None:
-    parts = unpack(data)
-    return int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+def _draft_id(data: object) -> int | None:
+    pressed = parse_any(data, (BroadcastSend, BroadcastDrop))
+    return pressed.draft_id if isinstance(pressed, BroadcastSend | BroadcastDrop) else None
 
 
 async def _pressed_draft(query: CallbackQuery, _: Translator) -> int | None:
@@ -277,11 +291,9 @@ async def on_send(update: Update, context: Context) -> None:
     outbox.wake(context.application)
     with contextlib.suppress(TelegramError):
         await query.edit_message_reply_markup(reply_markup=None)
-    current = await service.progress(app.database, draft_id)
-    assert current is not None and query.message is not None
-    sent = await query.message.reply_text(progress_text(_, current))
-    await service.set_progress_message(app.database, draft_id, sent.message_id)
-    follow(context.application, draft_id, _.language)
+    application = context.application
+    # The progress message is the watcher's: it edits it later, so it needs the real one.
+    after_commit(lambda: follow(application, draft_id, _.language))
 
 
 @staff_only
@@ -311,9 +323,7 @@ async def on_stale(update: Update, context: Context) -> None:
 
 def follow(application: AnyApplication, broadcast_id: int, language: str = "fr") -> None:
     """Edit the progress message until everything is sent (a plain task, cancelled at stop)."""
-    watchers: dict[int, asyncio.Task[None]] = services(application).extras.setdefault(
-        WATCHERS_KEY, {}
-    )
+    watchers = services(application).broadcast_watchers
     if broadcast_id not in watchers or watchers[broadcast_id].done():
         watchers[broadcast_id] = asyncio.create_task(
             _watch(application, broadcast_id, Translator.for_language(language)),
@@ -324,6 +334,11 @@ def follow(application: AnyApplication, broadcast_id: int, language: str = "fr")
 async def _watch(application: AnyApplication, broadcast_id: int, _: Translator) -> None:
     database = services(application).database
     shown = ""
+    first = await service.progress(database, broadcast_id)
+    if first is not None and first.message_id is None:
+        shown = progress_text(_, first)
+        sent = await application.bot.send_message(first.staff_chat_id, shown)
+        await service.set_progress_message(database, broadcast_id, sent.message_id)
     while True:
         await asyncio.sleep(PROGRESS_SECONDS)
         try:
@@ -353,7 +368,7 @@ async def resume_watchers(application: AnyApplication) -> None:
 
 
 async def stop_watchers(application: AnyApplication) -> None:
-    watchers: dict[int, asyncio.Task[None]] = services(application).extras.pop(WATCHERS_KEY, {})
+    watchers = services(application).broadcast_watchers
     for task in watchers.values():
         task.cancel()
     for task in watchers.values():
@@ -366,7 +381,11 @@ def register(application: AnyApplication) -> None:
     conversation = user_conversation(
         entry_points=[CommandHandler("broadcast", start)],
         states={
-            AUDIENCE: [CallbackQueryHandler(on_audience, pattern=rf"^{PREFIX}:(aud|ev|site):")],
+            AUDIENCE: [
+                CallbackQueryHandler(on_audience, pattern=BroadcastAudience.pattern()),
+                CallbackQueryHandler(on_audience, pattern=BroadcastEvent.pattern()),
+                CallbackQueryHandler(on_audience, pattern=BroadcastSite.pattern()),
+            ],
             TEXT: [
                 MessageHandler(staff_text, on_text),
                 MessageHandler(~filters.COMMAND & ~filters.UpdateType.EDITED, on_not_text),
@@ -374,15 +393,14 @@ def register(application: AnyApplication) -> None:
         },
         fallbacks=[
             CommandHandler("annuler", stop),
-            CallbackQueryHandler(stop, pattern=rf"^{PREFIX}:stop$"),
+            CallbackQueryHandler(stop, pattern=BroadcastStop.pattern()),
         ],
         name="broadcast",
         conversation_timeout=services(application).settings.conversation_timeout_minutes * 60,
     )
     application.add_handler(conversation)
-    application.add_handler(CallbackQueryHandler(on_send, pattern=rf"^{PREFIX}:send:"))
-    application.add_handler(CallbackQueryHandler(on_drop, pattern=rf"^{PREFIX}:drop:"))
-    application.add_handler(CallbackQueryHandler(on_stale, pattern=rf"^{PREFIX}:"))
-    extras = services(application).extras
-    extras.setdefault("post_init_hooks", []).append(resume_watchers)
-    extras.setdefault("post_stop_hooks", []).append(stop_watchers)
+    application.add_handler(CallbackQueryHandler(on_send, pattern=BroadcastSend.pattern()))
+    application.add_handler(CallbackQueryHandler(on_drop, pattern=BroadcastDrop.pattern()))
+    application.add_handler(CallbackQueryHandler(on_stale, pattern=prefix_pattern(BROADCAST)))
+    services(application).start_hooks.append(resume_watchers)
+    services(application).stop_hooks.append(stop_watchers)

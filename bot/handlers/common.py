@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import functools
-import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import Update
-from telegram.ext import ContextTypes, ConversationHandler
-from telegram.warnings import PTBUserWarning
+from telegram.ext import BaseHandler, ContextTypes, ConversationHandler
 
 from bot.context import services, translator_for
+from bot.engine.conversation import Conversation
 from bot.i18n import language_for
 from bot.services.people import TelegramIdentity, is_staff
 
@@ -36,43 +36,77 @@ def identity_of(update: Update) -> TelegramIdentity:
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:
     """Answer in the chat the update came from, whether it was a message or a button."""
-    if update.callback_query is not None and update.callback_query.message is not None:
-        await update.callback_query.message.reply_text(text, **kwargs)
+    chat = update.effective_chat
+    if update.callback_query is not None and chat is not None:
+        await update.get_bot().send_message(chat.id, text, **kwargs)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, **kwargs)
+
+
+async def is_staff_member(update: Update, context: Context) -> bool:
+    """The staff check on the server; a refusal in French for anyone else."""
+    user = update.effective_user
+    app = services(context)
+    if user is not None and await is_staff(app.database, user.id, app.settings.staff_ids):
+        return True
+    _ = translator_for(update)
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            _("This is for the organising team only."), show_alert=True
+        )
+    else:
+        await reply(update, _("This command is for the organising team only."))
+    return False
 
 
 def staff_only(handler: H) -> H:
     """Check the staff role on the server for every staff command and button.
 
     A forged callback or a command typed by a candidate gets a French refusal and changes
-    nothing.
+    nothing. Staff conversations get the same check on every step through their `guard`.
     """
 
     @functools.wraps(handler)
     async def guarded(update: Update, context: Context) -> Any:
-        user = update.effective_user
-        app = services(context)
-        if user is None or not await is_staff(app.database, user.id, app.settings.staff_ids):
-            _ = translator_for(update)
-            if update.callback_query is not None:
-                await update.callback_query.answer(
-                    _("This is for the organising team only."), show_alert=True
-                )
-            else:
-                await reply(update, _("This command is for the organising team only."))
+        if not await is_staff_member(update, context):
             return None
         return await handler(update, context)
 
     return guarded  # type: ignore[return-value]
 
 
-def user_conversation(**options: Any) -> ConversationHandler[Any]:
-    """A persistent ConversationHandler tracked per user, as all of ours are.
+def user_conversation(
+    *,
+    name: str,
+    entry_points: Sequence[BaseHandler[Any, Any, Any]],
+    states: Mapping[object, Sequence[BaseHandler[Any, Any, Any]]],
+    fallbacks: Sequence[BaseHandler[Any, Any, Any]] = (),
+    allow_reentry: bool = False,
+    conversation_timeout: timedelta | float | None = None,
+    staff: bool = False,
+) -> Conversation:
+    """A conversation tracked per person, its step stored in the database (`bot.engine`).
 
-    Buttons count on whichever message they are pressed (old ones are recognised by their own
-    data), so PTB's warning about `per_message=False` is expected here and silenced once.
+    `states[ConversationHandler.TIMEOUT]` are the handlers run when it has been idle for
+    `conversation_timeout` (a timedelta, or seconds); `staff=True` checks the staff role
+    before every step.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-        return ConversationHandler(persistent=True, **options)
+    timeout = (
+        timedelta(seconds=conversation_timeout)
+        if isinstance(conversation_timeout, int | float)
+        else conversation_timeout
+    )
+    return Conversation(
+        name=name,
+        entry_points=entry_points,
+        states={
+            str(state): handlers
+            for state, handlers in states.items()
+            if state != ConversationHandler.TIMEOUT
+        },
+        fallbacks=fallbacks,
+        allow_reentry=allow_reentry,
+        guard=is_staff_member if staff else None,
+        timeout=timeout,
+        on_timeout=states.get(ConversationHandler.TIMEOUT, ()),
+    )

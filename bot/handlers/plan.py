@@ -1,7 +1,8 @@
 """`/plan` for staff: build the rooms, look, adjust, re-plan, publish; export and import JSON.
 
 Every button is re-checked on the server (`staff_only`) and carries the plan id, so a stale
-or doubled press is answered in French and changes nothing.
+or doubled press is answered in French and changes nothing. The buttons are the `Plan*`
+families of `bot.callbacks`, all read by `on_plan_button`.
 """
 
 from __future__ import annotations
@@ -9,23 +10,38 @@ from __future__ import annotations
 import html
 import io
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.callbacks import (
+    PLAN,
+    PLAN_FAMILIES,
+    AttendanceEvent,
+    CallbackData,
+    PlanAction,
+    PlanEvent,
+    PlanMove,
+    PlanPick,
+    PlanSwap,
+    button,
+    parse_any,
+    prefix_pattern,
+)
 from bot.context import services, translator_for
 from bot.handlers.common import Context, reply, staff_only
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column, unpack
+from bot.keyboards import column
 from bot.outbox import wake
-from bot.services import planning
+from bot.services import plan_exchange, plan_input, plan_store, publication
 from bot.services.convocations import french_hour, french_moment, round_times
-from bot.services.planning import PlanningError, PlanView
+from bot.services.plan_input import PlanningError
+from bot.services.plan_store import PlanView
+from matching.model import Room
 
 log = logging.getLogger(__name__)
 
-PREFIX = "plan"
-PRESENCE_PREFIX = "pres"
 IMPORT_KEY = "plan_import_event"
 DOCUMENT_GROUP = 20
 MAX_TEXT = 3900
@@ -55,15 +71,15 @@ def error_text(_: Translator, error: PlanningError) -> str:
 # -- plan display ---------------------------------------------------------------------------
 
 
-def room_line(_: Translator, view: PlanView, room: object) -> str:
-    site = view.site_names.get(room.site, room.site)  # type: ignore[attr-defined]
-    employers = ", ".join(view.name(k) for k in room.employers)  # type: ignore[attr-defined]
-    candidates = ", ".join(view.name(k) for k in room.candidates)  # type: ignore[attr-defined]
+def room_line(_: Translator, view: PlanView, room: Room) -> str:
+    site = view.site_names.get(room.site, room.site)
+    employers = ", ".join(view.name(k) for k in room.employers)
+    candidates = ", ".join(view.name(k) for k in room.candidates)
     people = " · ".join(part for part in (employers, candidates) if part)
     return _(
         "• {site}, room {room}: {people}",
         site=site,
-        room=room.room,  # type: ignore[attr-defined]
+        room=room.room,
         people=people,
     )
 
@@ -125,30 +141,30 @@ def plan_keyboard(_: Translator, view: PlanView) -> InlineKeyboardMarkup:
     if view.published_at is None:
         rows.append(
             [
-                button(_.plain("Publish"), PREFIX, "pub", pid),
-                button(_.plain("Recalculate"), PREFIX, "again", pid),
+                button(_.plain("Publish"), PlanAction("pub", pid)),
+                button(_.plain("Recalculate"), PlanAction("again", pid)),
             ]
         )
         rows.append(
             [
-                button(_.plain("Adjust"), PREFIX, "adj", pid),
-                button(_.plain("Cancel"), PREFIX, "drop", pid),
+                button(_.plain("Adjust"), PlanAction("adj", pid)),
+                button(_.plain("Cancel"), PlanAction("drop", pid)),
             ]
         )
     else:
         rows.append(
             [
-                button(_.plain("Adjust"), PREFIX, "adj", pid),
-                button(_.plain("Re-plan with few changes"), PREFIX, "replan", eid),
+                button(_.plain("Adjust"), PlanAction("adj", pid)),
+                button(_.plain("Re-plan with few changes"), PlanEvent("replan", eid)),
             ]
         )
     rows.append(
         [
-            button(_.plain("Export JSON"), PREFIX, "exp", eid),
-            button(_.plain("Import a plan"), PREFIX, "imp", eid),
+            button(_.plain("Export JSON"), PlanEvent("exp", eid)),
+            button(_.plain("Import a plan"), PlanEvent("imp", eid)),
         ]
     )
-    rows.append([button(_.plain("Attendance"), PRESENCE_PREFIX, "ev", eid)])
+    rows.append([button(_.plain("Attendance"), AttendanceEvent("ev", eid))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -158,9 +174,7 @@ async def show_plan(update: Update, context: Context, view: PlanView) -> None:
     chat = update.effective_chat
     assert chat is not None
     try:
-        from matching import render_plan_png
-
-        picture = render_plan_png(view.instance, view.plan)
+        picture = plan_store.plan_picture(view)
         await context.bot.send_photo(chat.id, photo=picture)
     except Exception:  # the picture helps; the text below says it all anyway
         log.info("No picture for plan %s", view.id, exc_info=True)
@@ -170,35 +184,35 @@ async def show_plan(update: Update, context: Context, view: PlanView) -> None:
 # -- entry ----------------------------------------------------------------------------------
 
 
-def event_label(_: Translator, event: planning.EventChoice) -> str:
+def event_label(_: Translator, event: plan_input.EventChoice) -> str:
     return f"{event.name} – {french_moment(_, event.starts_at, event.timezone)}"[:60]
 
 
 @staff_only
 async def plan_command(update: Update, context: Context) -> None:
     _ = translator_for(update)
-    events = await planning.open_events(services(context).database)
+    events = await plan_input.open_events(services(context).database)
     if not events:
         await reply(update, _("No event to plan yet. Create one with /evenement."))
         return
     await reply(
         update,
         _("Which event do you want to plan?"),
-        reply_markup=column([button(event_label(_, e), PREFIX, "ev", e.id) for e in events]),
+        reply_markup=column([button(event_label(_, e), PlanEvent("ev", e.id)) for e in events]),
     )
 
 
 async def _event_chosen(update: Update, context: Context, event_id: int) -> None:
     _ = translator_for(update)
     database = services(context).database
-    published = await planning.latest_published(database, event_id)
+    published = await plan_store.latest_published(database, event_id)
     if published is not None:
         await show_plan(update, context, published)
         return
     await reply(update, _("I am building the rooms, one moment…"))
     user = update.effective_user
     assert user is not None
-    await show_plan(update, context, await planning.make_plan(database, event_id, user.id))
+    await show_plan(update, context, await plan_store.make_plan(database, event_id, user.id))
 
 
 # -- adjust ---------------------------------------------------------------------------------
@@ -213,9 +227,7 @@ def _seat_label(_: Translator, view: PlanView, round_number: int, key: str, room
 
 def _people_keyboard(_: Translator, view: PlanView) -> InlineKeyboardMarkup:
     buttons = [
-        button(
-            _seat_label(_, view, rp.round, key, room.room), PREFIX, "who", view.id, rp.round, key
-        )
+        button(_seat_label(_, view, rp.round, key, room.room), PlanPick(view.id, rp.round, key))
         for rp in view.plan.rounds
         for room in sorted(rp.rooms, key=lambda r: (r.site, r.room))
         for key in (*room.employers, *room.candidates)
@@ -223,18 +235,13 @@ def _people_keyboard(_: Translator, view: PlanView) -> InlineKeyboardMarkup:
     if view.event.rounds == 1:
         buttons += [
             button(
-                _.plain("{name} (waiting)", name=view.name(w.id))[:60],
-                PREFIX,
-                "who",
-                view.id,
-                1,
-                w.id,
+                _.plain("{name} (waiting)", name=view.name(w.id))[:60], PlanPick(view.id, 1, w.id)
             )
             for w in view.plan.waiting
             if w.id not in view.instance.withdrawn
         ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([button(_.plain("Back"), PREFIX, "show", view.id)])
+    rows.append([button(_.plain("Back"), PlanAction("show", view.id))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -253,17 +260,11 @@ async def _targets_keyboard(
             [
                 button(
                     _.plain("→ {site}, room {room}", site=site, room=room.room)[:60],
-                    PREFIX,
-                    "to",
-                    view.id,
-                    round_number,
-                    key,
-                    room.site,
-                    room.room,
+                    PlanMove(view.id, round_number, key, room.site, room.room),
                 )
             ]
         )
-    sites = await planning.site_rooms(services(context).database, view.event_id)
+    sites = await plan_store.site_rooms(services(context).database, view.event_id)
     for site, name, count in sites:
         used = {r.room for r in round_plan.rooms if r.site == site}
         free = next((n for n in range(1, count + 1) if n not in used), None)
@@ -272,13 +273,7 @@ async def _targets_keyboard(
                 [
                     button(
                         _.plain("→ {site}, room {room} (empty)", site=name, room=free)[:60],
-                        PREFIX,
-                        "to",
-                        view.id,
-                        round_number,
-                        key,
-                        site,
-                        free,
+                        PlanMove(view.id, round_number, key, site, free),
                     )
                 ]
             )
@@ -307,17 +302,12 @@ async def _targets_keyboard(
         [
             button(
                 _.plain("⇄ swap with {name}", name=view.name(other))[:60],
-                PREFIX,
-                "sw",
-                view.id,
-                round_number,
-                key,
-                other,
+                PlanSwap(view.id, round_number, key, other),
             )
         ]
         for other in same_role
     ]
-    rows.append([button(_.plain("Back"), PREFIX, "show", view.id)])
+    rows.append([button(_.plain("Back"), PlanAction("show", view.id))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -329,60 +319,70 @@ async def on_plan_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     _ = translator_for(update)
-    parts = unpack(query.data)
-    action = parts[1] if len(parts) > 1 else ""
-    handler = ACTIONS.get(action)
+    data = parse_any(query.data, PLAN_FAMILIES)
     await query.answer()
     try:
-        if handler is None:
-            raise ValueError(action)
-        await handler(update, context, parts[2:])
+        if data is None:
+            raise ValueError(query.data)
+        await _act(update, context, data)
     except PlanningError as error:
         await reply(update, error_text(_, error))
     except (ValueError, IndexError, StopIteration):
         await reply(update, _("This button is no longer valid. Type /plan."))
 
 
-async def _act_event(update: Update, context: Context, args: list[str]) -> None:
-    await _event_chosen(update, context, int(args[0]))
+async def _act(update: Update, context: Context, data: CallbackData) -> None:
+    match data:
+        case PlanEvent(action=action, event_id=event_id):
+            await EVENT_ACTIONS[action](update, context, event_id)
+        case PlanAction(action=action, plan_id=plan_id):
+            await PLAN_ACTIONS[action](update, context, plan_id)
+        case PlanPick():
+            await _act_who(update, context, data)
+        case PlanMove():
+            await _act_move(update, context, data)
+        case PlanSwap():
+            await _act_swap(update, context, data)
+        case _:
+            raise ValueError(data)
 
 
-async def _act_show(update: Update, context: Context, args: list[str]) -> None:
-    view = await planning.load_plan(services(context).database, int(args[0]))
+async def _act_show(update: Update, context: Context, plan_id: int) -> None:
+    view = await plan_store.load_plan(services(context).database, plan_id)
     if view is None:
         raise PlanningError("unknown_plan")
     await show_plan(update, context, view)
 
 
-async def _act_again(update: Update, context: Context, args: list[str]) -> None:
+async def _act_again(update: Update, context: Context, plan_id: int) -> None:
     _ = translator_for(update)
     database = services(context).database
-    view = await planning.load_plan(database, int(args[0]))
+    view = await plan_store.load_plan(database, plan_id)
     if view is None or not view.is_latest:
         raise PlanningError("stale_plan" if view else "unknown_plan")
     await reply(update, _("I am building another plan…"))
-    new = await planning.recalculate(database, view.id, update.effective_user.id)  # type: ignore[union-attr]
+    new = await plan_store.recalculate(database, view.id, update.effective_user.id)  # type: ignore[union-attr]
     await show_plan(update, context, new)
 
 
-async def _act_replan(update: Update, context: Context, args: list[str]) -> None:
+async def _act_replan(update: Update, context: Context, event_id: int) -> None:
     _ = translator_for(update)
     await reply(update, _("I am re-planning with as few changes as possible…"))
-    new = await planning.replan_event(
+    new = await plan_store.replan_event(
         services(context).database,
-        int(args[0]),
+        event_id,
         update.effective_user.id,  # type: ignore[union-attr]
     )
     await show_plan(update, context, new)
 
 
-async def _act_publish(update: Update, context: Context, args: list[str]) -> None:
+async def _act_publish(update: Update, context: Context, plan_id: int) -> None:
     _ = translator_for(update)
     query = update.callback_query
     assert query is not None
-    result = await planning.publish(
+    result = await publication.publish(
         services(context).database,
-        int(args[0]),
+        plan_id,
         update.effective_user.id,  # type: ignore[union-attr]
     )
     await _wake_outbox(context)
@@ -410,7 +410,7 @@ async def _act_publish(update: Update, context: Context, args: list[str]) -> Non
                 result.unchanged,
             )
         )
-    keyboard = column([button(_.plain("Attendance"), PRESENCE_PREFIX, "ev", result.event_id)])
+    keyboard = column([button(_.plain("Attendance"), AttendanceEvent("ev", result.event_id))])
     await reply(update, "\n".join(lines), reply_markup=keyboard)
 
 
@@ -418,7 +418,7 @@ async def _wake_outbox(context: Context) -> None:
     wake(context.application)
 
 
-async def _act_drop(update: Update, context: Context, args: list[str]) -> None:
+async def _act_drop(update: Update, context: Context, plan_id: int) -> None:
     _ = translator_for(update)
     query = update.callback_query
     assert query is not None
@@ -426,18 +426,18 @@ async def _act_drop(update: Update, context: Context, args: list[str]) -> None:
     await reply(update, _("Plan set aside. Nothing was sent. Type /plan to start again."))
 
 
-async def _act_adjust(update: Update, context: Context, args: list[str]) -> None:
+async def _act_adjust(update: Update, context: Context, plan_id: int) -> None:
     _ = translator_for(update)
-    view = await planning.load_plan(services(context).database, int(args[0]))
+    view = await plan_store.load_plan(services(context).database, plan_id)
     if view is None or not view.is_latest:
         raise PlanningError("stale_plan" if view else "unknown_plan")
     await reply(update, _("Who do you want to move?"), reply_markup=_people_keyboard(_, view))
 
 
-async def _act_who(update: Update, context: Context, args: list[str]) -> None:
+async def _act_who(update: Update, context: Context, data: PlanPick) -> None:
     _ = translator_for(update)
-    plan_id, round_number, key = int(args[0]), int(args[1]), args[2]
-    view = await planning.load_plan(services(context).database, plan_id)
+    round_number, key = data.round, data.key
+    view = await plan_store.load_plan(services(context).database, data.plan_id)
     if view is None or not view.is_latest:
         raise PlanningError("stale_plan" if view else "unknown_plan")
     if key not in view.names:
@@ -449,34 +449,26 @@ async def _act_who(update: Update, context: Context, args: list[str]) -> None:
     )
 
 
-async def _act_move(update: Update, context: Context, args: list[str]) -> None:
-    plan_id, round_number, key, site, room = (
-        int(args[0]),
-        int(args[1]),
-        args[2],
-        args[3],
-        int(args[4]),
-    )
-    view = await planning.move_person(
+async def _act_move(update: Update, context: Context, data: PlanMove) -> None:
+    view = await plan_store.move_person(
         services(context).database,
-        plan_id,
-        round_number,
-        key,
-        site,
-        room,
+        data.plan_id,
+        data.round,
+        data.key,
+        data.site,
+        data.room,
         update.effective_user.id,  # type: ignore[union-attr]
     )
     await _adjusted(update, context, view)
 
 
-async def _act_swap(update: Update, context: Context, args: list[str]) -> None:
-    plan_id, round_number, first, second = int(args[0]), int(args[1]), args[2], args[3]
-    view = await planning.swap_people(
+async def _act_swap(update: Update, context: Context, data: PlanSwap) -> None:
+    view = await plan_store.swap_people(
         services(context).database,
-        plan_id,
-        round_number,
-        first,
-        second,
+        data.plan_id,
+        data.round,
+        data.key,
+        data.other,
         update.effective_user.id,  # type: ignore[union-attr]
     )
     await _adjusted(update, context, view)
@@ -488,11 +480,11 @@ async def _adjusted(update: Update, context: Context, view: PlanView) -> None:
     await show_plan(update, context, view)
 
 
-async def _act_export(update: Update, context: Context, args: list[str]) -> None:
+async def _act_export(update: Update, context: Context, event_id: int) -> None:
     _ = translator_for(update)
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
-    filename, body = await planning.export_event(services(context).database, int(args[0]))
+    filename, body = await plan_exchange.export_event(services(context).database, event_id)
     await context.bot.send_document(
         update.effective_chat.id,
         document=InputFile(io.BytesIO(body), filename=filename),
@@ -503,9 +495,8 @@ async def _act_export(update: Update, context: Context, args: list[str]) -> None
     )
 
 
-async def _act_import(update: Update, context: Context, args: list[str]) -> None:
+async def _act_import(update: Update, context: Context, event_id: int) -> None:
     _ = translator_for(update)
-    event_id = int(args[0])
     assert context.user_data is not None
     context.user_data[IMPORT_KEY] = event_id
     await reply(
@@ -536,7 +527,7 @@ async def _import_document(update: Update, context: Context) -> None:
     file = await message.document.get_file()
     raw = bytes(await file.download_as_bytearray())
     try:
-        view = await planning.import_plan(
+        view = await plan_exchange.import_plan(
             services(context).database,
             event_id,
             raw,
@@ -550,25 +541,25 @@ async def _import_document(update: Update, context: Context) -> None:
     await show_plan(update, context, view)
 
 
-ACTIONS = {
-    "ev": _act_event,
-    "show": _act_show,
-    "again": _act_again,
+Act = Callable[[Update, Context, int], Awaitable[None]]
+EVENT_ACTIONS: dict[str, Act] = {
+    "ev": _event_chosen,
     "replan": _act_replan,
-    "pub": _act_publish,
-    "drop": _act_drop,
-    "adj": _act_adjust,
-    "who": _act_who,
-    "to": _act_move,
-    "sw": _act_swap,
     "exp": _act_export,
     "imp": _act_import,
 }
+PLAN_ACTIONS: dict[str, Act] = {
+    "show": _act_show,
+    "again": _act_again,
+    "pub": _act_publish,
+    "drop": _act_drop,
+    "adj": _act_adjust,
+}
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("plan", plan_command))
-    application.add_handler(CallbackQueryHandler(on_plan_button, pattern=rf"^{PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(on_plan_button, pattern=prefix_pattern(PLAN)))
     application.add_handler(
         MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, on_document),
         group=DOCUMENT_GROUP,

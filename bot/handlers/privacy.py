@@ -11,14 +11,13 @@ from telegram import InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Erase, button
 from bot.context import services, translator_for
 from bot.handlers.common import Context, reply
 from bot.i18n import N_, Translator
-from bot.keyboards import button, rows, unpack
+from bot.keyboards import rows
 from bot.services.privacy import PersonExport, erase_person, export_person
 from bot.services.profiles import sector_labels
-
-ERASE_PREFIX = "erase"
 
 PERSON_LABELS = {
     "first_name": N_("First name"),
@@ -156,8 +155,8 @@ async def erase_command(update: Update, context: Context) -> None:
     _ = translator_for(update)
     keyboard = rows(
         [
-            button(_.plain("Yes, erase everything"), ERASE_PREFIX, "yes"),
-            button(_.plain("No, keep"), ERASE_PREFIX, "no"),
+            button(_.plain("Yes, erase everything"), Erase("yes")),
+            button(_.plain("No, keep"), Erase("no")),
         ]
     )
     await reply(
@@ -173,14 +172,14 @@ async def erase_pressed(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     _ = translator_for(update)
-    parts = unpack(query.data)
-    if parts[1:] not in (["yes"], ["no"]):
+    data = Erase.parse(query.data)
+    if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     await query.answer()
     with contextlib.suppress(TelegramError):  # too old to edit: the reply below matters
         await query.edit_message_reply_markup(reply_markup=None)
-    if parts[1:] == ["no"]:
+    if data.answer == "no":
         await reply(update, _("Nothing was erased."))
         return
     app = services(context)
@@ -188,7 +187,6 @@ async def erase_pressed(update: Update, context: Context) -> None:
     role = await erase_person(app.database, user_id)
     if context.user_data is not None:
         context.user_data.clear()
-    await app.persistence.forget_person(user_id)
     if role is None:
         await reply(update, _("We stored nothing about you. Nothing to erase."))
         return
@@ -200,8 +198,8 @@ async def erase_pressed(update: Update, context: Context) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("confidentialite", privacy_command))
     application.add_handler(CommandHandler("mesdonnees", my_data_command))
     application.add_handler(CommandHandler("supprimer", erase_command))
-    application.add_handler(CallbackQueryHandler(erase_pressed, pattern=rf"^{ERASE_PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(erase_pressed, pattern=Erase.pattern()))

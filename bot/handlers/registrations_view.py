@@ -5,23 +5,28 @@ from __future__ import annotations
 import html
 from collections import Counter
 from datetime import date
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import SignUpCard, SignUpsCsv, SignUpsEvent, SignUpsPage, button
 from bot.context import services, translator_for
 from bot.dates import format_short
 from bot.db.models.events import RegistrationStatus
 from bot.db.models.people import Role
 from bot.handlers.common import Context, reply, staff_only
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column, unpack
+from bot.keyboards import column
 from bot.services.events import list_events
-from bot.services.registrations_view import SignUp, SignUpOverview, find_signup, signups_csv
+from bot.services.registrations_view import (
+    SignUp,
+    SignUpOverview,
+    find_signup,
+    portrait_image,
+    signups_csv,
+)
 from bot.services.registrations_view import signups as load_signups
 
-PREFIX = "insc"
 PAGE_SIZE = 8
 
 ROLE_LABELS = {Role.CANDIDATE: N_("candidate"), Role.EMPLOYER: N_("employer")}
@@ -59,10 +64,6 @@ def _status(_: Translator, status: str) -> str:
 
 def _full_name(person: SignUp) -> str:
     return " ".join(part for part in (person.first_name, person.last_name) if part)
-
-
-def _event_id(parts: list[str], index: int = 2) -> int | None:
-    return int(parts[index]) if len(parts) > index and parts[index].isdigit() else None
 
 
 async def _refuse(update: Update, message: str) -> None:
@@ -130,15 +131,16 @@ def _page(_: Translator, overview: SignUpOverview, page: int) -> tuple[str, Inli
             + (f" — {html.escape(site)}" if site else "")
         )
         label = f"{number}. {_full_name(person)}"[:40]
-        keyboard.append([button(label, PREFIX, "card", person.registration_id)])
+        keyboard.append([button(label, SignUpCard(person.registration_id))])
     navigation = []
     if page > 0:
-        navigation.append(button("◀", PREFIX, "page", overview.event_id, page - 1))
+        navigation.append(button("◀", SignUpsPage(overview.event_id, page - 1)))
     if page < pages - 1:
-        navigation.append(button("▶", PREFIX, "page", overview.event_id, page + 1))
+        navigation.append(button("▶", SignUpsPage(overview.event_id, page + 1)))
     if navigation:
         keyboard.append(navigation)
-    keyboard.append([button(_.plain("Download the list (CSV)"), PREFIX, "csv", overview.event_id)])
+    csv_button = button(_.plain("Download the list (CSV)"), SignUpsCsv(overview.event_id))
+    keyboard.append([csv_button])
     return "\n".join(lines), InlineKeyboardMarkup(keyboard)
 
 
@@ -181,9 +183,7 @@ async def inscrits_command(update: Update, context: Context) -> None:
     choices = [
         button(
             f"{format_short(event.starts_at, event.timezone)[:5]} · {event.name}"[:60],
-            PREFIX,
-            "ev",
-            event.id,
+            SignUpsEvent(event.id),
         )
         for event in events
     ]
@@ -206,11 +206,13 @@ async def _overview_or_refuse(
 @staff_only
 async def on_event(update: Update, context: Context) -> None:
     """The counts, then the first page of the list."""
-    parts = unpack(update.callback_query.data if update.callback_query else None)
-    overview = await _overview_or_refuse(update, context, _event_id(parts))
+    query = update.callback_query
+    assert query is not None
+    data = SignUpsEvent.parse(query.data)
+    overview = await _overview_or_refuse(update, context, data.event_id if data else None)
     if overview is None:
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await query.answer()
     _ = translator_for(update)
     await reply(update, _counts_text(_, overview))
     if overview.people:
@@ -223,14 +225,13 @@ async def on_page(update: Update, context: Context) -> None:
     """◀ ▶: the same message shows another page."""
     query = update.callback_query
     assert query is not None
-    parts = unpack(query.data)
-    overview = await _overview_or_refuse(update, context, _event_id(parts))
-    if overview is None:
+    data = SignUpsPage.parse(query.data)
+    overview = await _overview_or_refuse(update, context, data.event_id if data else None)
+    if overview is None or data is None:
         return
     await query.answer()
-    page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
     _ = translator_for(update)
-    text, markup = _page(_, overview, page)
+    text, markup = _page(_, overview, data.page)
     await query.edit_message_text(text, reply_markup=markup)
 
 
@@ -240,14 +241,14 @@ async def on_card(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     _ = translator_for(update)
-    registration_id = _event_id(unpack(query.data))
+    data = SignUpCard.parse(query.data)
     app = services(context)
-    person = await find_signup(app.database, registration_id) if registration_id else None
+    person = await find_signup(app.database, data.registration_id) if data else None
     if person is None:
         await _refuse(update, _.plain("This person is no longer registered."))
         return
     await query.answer()
-    image = await _portrait_image(app.database, person.person_id)
+    image = await portrait_image(app.database, person.person_id)
     text = _card_text(_, person)
     chat = update.effective_chat
     assert chat is not None
@@ -257,27 +258,17 @@ async def on_card(update: Update, context: Context) -> None:
         await context.bot.send_photo(chat.id, photo=image, caption=text[:1000])
 
 
-async def _portrait_image(database: Any, person_id: int) -> bytes | None:
-    """The rendered card, if `bot.portrait` and `bot.services.profiles` are available."""
-    try:
-        from bot.portrait import render_card
-        from bot.services.profiles import portrait_card
-    except ImportError:
-        return None
-    card = await portrait_card(database, person_id)
-    return render_card(card) if card is not None else None
-
-
 @staff_only
 async def on_csv(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
-    overview = await _overview_or_refuse(update, context, _event_id(unpack(query.data)))
+    data = SignUpsCsv.parse(query.data)
+    overview = await _overview_or_refuse(update, context, data.event_id if data else None)
     if overview is None:
         return
     await query.answer()
     _ = translator_for(update)
-    data = signups_csv(
+    content = signups_csv(
         overview,
         headers=[_.plain(header) for header in CSV_HEADERS],
         role_labels={role: _role(_, role) for role in ROLE_LABELS},
@@ -289,16 +280,16 @@ async def on_csv(update: Update, context: Context) -> None:
     filename = f"inscrits-{overview.event_id}-{date.today().isoformat()}.csv"
     await context.bot.send_document(
         chat.id,
-        document=InputFile(data, filename=filename),
+        document=InputFile(content, filename=filename),
         caption=_.n(
             "{count} person in the list.", "{count} people in the list.", len(overview.people)
         ),
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("inscrits", inscrits_command))
-    application.add_handler(CallbackQueryHandler(on_event, pattern=rf"^{PREFIX}:ev:"))
-    application.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{PREFIX}:page:"))
-    application.add_handler(CallbackQueryHandler(on_card, pattern=rf"^{PREFIX}:card:"))
-    application.add_handler(CallbackQueryHandler(on_csv, pattern=rf"^{PREFIX}:csv:"))
+    application.add_handler(CallbackQueryHandler(on_event, pattern=SignUpsEvent.pattern()))
+    application.add_handler(CallbackQueryHandler(on_page, pattern=SignUpsPage.pattern()))
+    application.add_handler(CallbackQueryHandler(on_card, pattern=SignUpCard.pattern()))
+    application.add_handler(CallbackQueryHandler(on_csv, pattern=SignUpsCsv.pattern()))

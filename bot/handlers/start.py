@@ -5,16 +5,16 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import RoleChoice, button
 from bot.commands import commands_for
 from bot.context import services, translator_for
 from bot.db.models.people import Role
 from bot.handlers.common import Context, identity_of, reply
 from bot.handlers.signup import offer_open_events
 from bot.i18n import N_, Translator
-from bot.keyboards import button, column, unpack
+from bot.keyboards import column
 from bot.services.people import RoleNotAllowed, choose_role, touch_person
 
-ROLE_PREFIX = "role"
 ROLE_LABELS = {
     Role.CANDIDATE: N_("Candidate"),
     Role.EMPLOYER: N_("Employer"),
@@ -29,7 +29,7 @@ ROLE_NAMES = {
 
 def role_keyboard(_: Translator, may_be_staff: bool) -> object:
     roles = [Role.CANDIDATE, Role.EMPLOYER] + ([Role.STAFF] if may_be_staff else [])
-    return column([button(_(ROLE_LABELS[role]), ROLE_PREFIX, role.value) for role in roles])
+    return column([button(_(ROLE_LABELS[role]), RoleChoice(role)) for role in roles])
 
 
 def help_text(_: Translator, role: str | None) -> str:
@@ -77,12 +77,11 @@ async def role_chosen(update: Update, context: Context) -> None:
     assert query is not None
     app = services(context)
     _ = translator_for(update)
-    parts = unpack(query.data)
-    try:
-        role = Role(parts[1])
-    except (IndexError, ValueError):
+    data = RoleChoice.parse(query.data)
+    if data is None:
         await query.answer(_("This button is no longer valid. Type /start."), show_alert=True)
         return
+    role = data.role
     identity = identity_of(update)
     await touch_person(app.database, identity, app.settings.staff_ids)
     try:
@@ -117,7 +116,7 @@ async def help_command(update: Update, context: Context) -> None:
     await reply(update, text)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler(["aide", "help"], help_command))
-    application.add_handler(CallbackQueryHandler(role_chosen, pattern=rf"^{ROLE_PREFIX}:"))
+    application.add_handler(CallbackQueryHandler(role_chosen, pattern=RoleChoice.pattern()))

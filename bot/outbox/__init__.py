@@ -15,6 +15,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.context import services
+from bot.db.session import after_commit
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.journal import FILE_NAME as JOURNAL_FILE
 from bot.outbox.journal import SentJournal
@@ -33,23 +34,23 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DISPATCHER_KEY = "outbox_dispatcher"
-TOPS_KEY = "outbox_chat_tops"
 CONCURRENCY = 8
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def dispatcher_of(application: AnyApplication) -> Dispatcher | None:
-    dispatcher: Dispatcher | None = services(application).extras.get(DISPATCHER_KEY)
-    return dispatcher
+    return services(application).dispatcher
 
 
 def wake(application: AnyApplication) -> None:
-    """Tell the dispatcher new rows are committed (it would otherwise see them within 1 s)."""
+    """Tell the dispatcher new rows are committed (it would otherwise see them within 1 s).
+
+    Inside an update's transaction the nudge waits for its commit.
+    """
     dispatcher = dispatcher_of(application)
     if dispatcher is not None:
-        dispatcher.wake()
+        after_commit(dispatcher.wake)
 
 
 async def start_dispatcher(application: AnyApplication) -> None:
@@ -62,7 +63,7 @@ async def start_dispatcher(application: AnyApplication) -> None:
         request=HTTPXRequest(connection_pool_size=CONCURRENCY, pool_timeout=5.0),
     )
     await bot.initialize()
-    tops: ChatTops = app.extras.get(TOPS_KEY) or ChatTops()
+    tops: ChatTops = app.chat_tops or ChatTops()
     tops.open()
     dispatcher = Dispatcher(
         app.database,
@@ -73,13 +74,13 @@ async def start_dispatcher(application: AnyApplication) -> None:
         tops=tops,
     )
     await dispatcher.start()
-    app.extras[DISPATCHER_KEY] = dispatcher
+    app.dispatcher = dispatcher
 
 
 async def stop_dispatcher(application: AnyApplication) -> None:
     """post_stop: in-flight sends finish and are recorded before the database closes."""
     app = services(application)
-    dispatcher: Dispatcher | None = app.extras.pop(DISPATCHER_KEY, None)
+    dispatcher, app.dispatcher = app.dispatcher, None
     if dispatcher is not None:
         await dispatcher.stop()
         await dispatcher.bot.shutdown()
@@ -96,9 +97,6 @@ def tracking_rate_limiter(settings: Settings, inner: BaseRateLimiter[Any]) -> Tr
 
 
 def register(application: AnyApplication) -> None:
-    extras = services(application).extras
-    limiter = application.bot.rate_limiter
-    if isinstance(limiter, TrackingLimiter):
-        extras[TOPS_KEY] = limiter.tops
-    extras.setdefault("post_init_hooks", []).append(start_dispatcher)
-    extras.setdefault("post_stop_hooks", []).append(stop_dispatcher)
+    app = services(application)
+    app.start_hooks.append(start_dispatcher)
+    app.stop_hooks.append(stop_dispatcher)

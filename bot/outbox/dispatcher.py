@@ -69,7 +69,7 @@ from telegram.warnings import PTBUserWarning
 from bot import clock
 from bot.db.models.outbox import OutboxStatus
 from bot.db.session import Database
-from bot.outbox import store
+from bot.outbox import replies, store
 from bot.outbox.compose import decode
 from bot.outbox.journal import SentJournal
 from bot.outbox.pacing import ChatSpacing, RatePacer, retry_seconds
@@ -80,9 +80,7 @@ from bot.outbox.tracker import ChatTops
 log = logging.getLogger(__name__)
 
 # `do_api_request("send_message")` is deliberate (see `_deliver`); PTB warns about it.
-warnings.filterwarnings(
-    "ignore", message=r"Please use 'Bot\.send_message'", category=PTBUserWarning
-)
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_SECONDS = 300
@@ -153,6 +151,8 @@ class Dispatcher:
         ambiguous = [row for row in left if row.id in started]
         if ambiguous:
             await self._settle_in_flight(ambiguous)
+        async with self.database.session() as session:
+            await replies.release_leftovers(session)  # replies a crash left unsent
         if self.journal is not None:
             self.journal.clear()
         self._writer = asyncio.create_task(self._write_results(), name="outbox-writer")
@@ -164,6 +164,27 @@ class Dispatcher:
 
     def wake(self) -> None:
         self._nudge.set()
+
+    async def send_now(self, row_ids: list[int]) -> None:
+        """The replies of one update, right after its commit: in order, through the journal.
+
+        They skip the per-chat spacing (the person is waiting for them) but not the global
+        pace; results are recorded by the writer like any other send.
+        """
+        if not row_ids or self._stopping.is_set():
+            return
+        async with self.database.session() as session:
+            rows = await replies.claim(session, row_ids, self.tops.get)
+        for row in rows:
+            delay = self.pacer.reserve()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._in_flight.add(row.id)
+            if self.journal is not None:
+                self.journal.record_start(row.id)  # synchronous: see journal.py
+            outcome = await self._send(row)
+            self._in_flight.discard(row.id)
+            self._results.put_nowait(outcome)
 
     async def _settle_in_flight(self, rows: list[Claimed]) -> None:
         """Rows a crash left `sending` with no journal entry: probe, then record or resend."""
@@ -315,6 +336,13 @@ class Dispatcher:
             return lambda s: store.mark_unreachable(s, row, blocked)
         except BadRequest as error:
             refusal = str(error)
+            if replies.CALL_KEY in row.payload:
+                # An edit that changes nothing, a callback query too old to answer: the
+                # person's screen is as it should be, there is nothing to retry.
+                log.info(
+                    "Outbox: %s refused by Telegram (%s)", row.payload[replies.CALL_KEY], refusal
+                )
+                return lambda s: store.mark_final(s, row.id, OutboxStatus.SENT, refusal)
             if any(text in refusal.lower() for text in UNREACHABLE_ERRORS):
                 return lambda s: store.mark_unreachable(s, row, refusal)
             log.error("Outbox: message %s refused by Telegram: %s", row.key, refusal)
@@ -326,7 +354,8 @@ class Dispatcher:
             return self._retry_or_give_up(row, error)
         if self.journal is not None:
             self.journal.record(row.id, message_id)  # synchronous: see journal.py
-        self.tops.note(row.chat_id, message_id, durable=False)  # the table will hold it
+        # The table holds the id, except for replies, dropped once delivered (see replies.py).
+        self.tops.note(row.chat_id, message_id, durable=row.kind == replies.KIND)
         return Sent(row.id, message_id)
 
     def _retry_or_give_up(self, row: Claimed, error: Exception) -> Outcome:
@@ -340,6 +369,8 @@ class Dispatcher:
     async def _deliver(self, row: Claimed) -> int:
         """Send the row's payload; returns Telegram's message id."""
         payload = row.payload
+        if replies.CALL_KEY in payload:
+            return await self._call(payload)
         text = payload.get("text")
         parse_mode = payload.get("parse_mode")
         markup = _markup(payload.get("buttons"))
@@ -373,6 +404,16 @@ class Dispatcher:
         assert isinstance(answer, dict)
         return int(answer["message_id"])
 
+    async def _call(self, payload: dict[str, Any]) -> int:
+        """A generic Bot API call kept by `replies`; the message id it touched, if any."""
+        arguments: dict[str, Any] = dict(payload.get("params") or {})
+        for name, upload in (payload.get("files") or {}).items():
+            arguments[name] = InputFile(decode(upload["b64"]), filename=upload["filename"])
+        answer = await self.bot.do_api_request(payload[replies.CALL_KEY], api_kwargs=arguments)
+        if isinstance(answer, dict) and isinstance(answer.get("message_id"), int):
+            return int(answer["message_id"])
+        return 0
+
     # ------------------------------------------------------------ recording
 
     async def _write_results(self) -> None:
@@ -397,6 +438,7 @@ class Dispatcher:
                     await store.mark_sent(session, sent)
                     for record in others:
                         await record(session)
+                    await replies.drop_delivered(session)
                 return
             except Exception:
                 log.exception("Outbox: could not record %s result(s)", len(outcomes))

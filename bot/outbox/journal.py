@@ -30,7 +30,7 @@ class SentJournal:
         """Open for appending; returns the (row id, message id) pairs left by the last run."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         entries: list[tuple[int, int]] = []
-        self.started: set[int] = set()
+        self.started = set()
         if self.path.exists():
             for line in self.path.read_text(encoding="ascii", errors="ignore").splitlines():
                 parts = line.split()

@@ -20,6 +20,7 @@ from bot import clock
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.db.models.people import Person
 from bot.outbox.compose import Buttons, compose
+from bot.outbox.staleness import REMINDER_KIND, stale_reminders
 
 PART_SEPARATOR = "#"
 
@@ -197,12 +198,22 @@ async def claim_due(
             .where(OutboxMessage.id.in_(refused))
             .values(status=OutboxStatus.CANCELLED, last_error="refused at send time")
         )
-    claimed = [row for row in chosen if row.id not in refused]
-    if not claimed:
+    return await mark_sending(session, [row for row in chosen if row.id not in refused], known_top)
+
+
+async def mark_sending(
+    session: AsyncSession,
+    rows: Sequence[OutboxMessage],
+    known_top: Callable[[int], int] | None = None,
+) -> list[Claimed]:
+    """These rows marked `sending`, each payload with its `probe_floor`: the highest message
+    id known in its chat (from the outbox and from `known_top`), where a crash-time probe
+    starts."""
+    if not rows:
         return []
-    floors = await chat_floors(session, [row.chat_id for row in claimed])
+    floors = await chat_floors(session, [row.chat_id for row in rows])
     result: list[Claimed] = []
-    for row in claimed:
+    for row in rows:
         floor = max(floors.get(row.chat_id, 0), known_top(row.chat_id) if known_top else 0)
         payload = {**row.payload, "probe_floor": floor}
         result.append(_claimed(row, payload, row.attempts + 1))
@@ -223,9 +234,7 @@ async def claim_due(
 
 async def _refused_at_send_time(session: AsyncSession, rows: Sequence[OutboxMessage]) -> set[int]:
     """Messages that no longer make sense (a reminder for a cancelled event or a withdrawal)."""
-    from bot.services.reminders import stale_reminders
-
-    reminders = {row.id: row.idempotency_key for row in rows if row.kind == "reminder"}
+    reminders = {row.id: row.idempotency_key for row in rows if row.kind == REMINDER_KIND}
     return await stale_reminders(session, reminders) if reminders else set()
 
 

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import Any, ClassVar, TypeVar
 
 import tornado.web
+from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
@@ -92,8 +93,10 @@ class ApiHandler(_BaseHandler):
         try:
             status, payload = await self.sandbox.call(token, method, params, self.ctx)
         except Abandoned:
-            if not self.request.connection.stream.closed():  # type: ignore[attr-defined]
-                self.request.connection.stream.close()  # type: ignore[attr-defined]
+            # The client has gone: drop the socket without writing any response.
+            connection = self.request.connection
+            if isinstance(connection, HTTP1Connection) and not connection.stream.closed():
+                connection.stream.close()
             return
         self.send_json(status, payload)
 

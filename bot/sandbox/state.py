@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from PIL import Image
+
 __all__ = [
     "Abandoned",
     "ApiError",
@@ -114,8 +116,6 @@ class UserInfo:
 def image_size(data: bytes) -> tuple[int, int]:
     """Width/height from image bytes when Pillow can read them, else (0, 0)."""
     try:
-        from PIL import Image
-
         with Image.open(io.BytesIO(data)) as image:
             return int(image.width), int(image.height)
     except Exception:  # any unreadable image simply has unknown size

@@ -15,24 +15,26 @@ from enum import StrEnum
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import clock
+from bot.callbacks import AttendanceEvent, OfferAnswer, PlanEvent
 from bot.db.models.events import Event, Registration, RegistrationStatus
 from bot.db.models.people import Person, Role
 from bot.db.models.planning import OfferStatus, SeatOffer
 from bot.db.models.planning import Plan as PlanRow
 from bot.db.session import Database
 from bot.i18n import N_, Translator
-from bot.services.convocations import ATTENDANCE_PREFIX, french_moment
-from bot.services.planning import cancel_queued, now, send_later
+from bot.outbox import cancel_pending, enqueue
+from bot.services.convocations import attendance_row, french_moment
+from bot.services.reminders import cancel_reminders
 
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
-OFFER_PREFIX = "offer"
 OFFER_HOURS = 24
 OFFER_MINIMUM = timedelta(hours=1)
 OFFER_CLOSES_BEFORE_START = timedelta(hours=3)
 YES, NO = "yes", "no"
 # "I cannot come" only asks; the seat is given away on SURE, kept on KEEP.
 SURE, KEEP = "nosure", "keep"
-ROLE_NAMES = {Role.CANDIDATE: N_("candidate"), Role.EMPLOYER: N_("employer")}
+ROLE_NAMES: dict[str, str] = {Role.CANDIDATE: N_("candidate"), Role.EMPLOYER: N_("employer")}
 
 
 class Outcome(StrEnum):
@@ -104,10 +106,11 @@ async def _tell_staff(
     published = await _has_published_plan(session, event.id)
     for chat_id in await staff_chats(session, staff_ids):
         _ = Translator.for_language("fr")
-        buttons = [[(_.plain("Attendance"), f"pres:ev:{event.id}")]]
+        buttons = [[(_.plain("Attendance"), AttendanceEvent("ev", event.id).pack())]]
         if published:
-            buttons.insert(0, [(_.plain("Re-plan with few changes"), f"plan:replan:{event.id}")])
-        await send_later(
+            replan = PlanEvent("replan", event.id).pack()
+            buttons.insert(0, [(_.plain("Re-plan with few changes"), replan)])
+        await enqueue(
             session,
             key=f"{key}:{chat_id}",
             chat_id=chat_id,
@@ -116,14 +119,6 @@ async def _tell_staff(
             event_id=event.id,
             buttons=buttons,
         )
-
-
-async def _cancel_reminders(session: AsyncSession, registration_id: int) -> None:
-    try:
-        from bot.services.reminders import cancel_reminders  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    await cancel_reminders(session, registration_id)
 
 
 # -- attendance answers ---------------------------------------------------------------------
@@ -165,15 +160,15 @@ async def answer_attendance(
             if registration.attendance_answer == YES:
                 return Answer(Outcome.ALREADY_CONFIRMED, event.name)
             registration.attendance_answer = YES
-            registration.attendance_answered_at = now()
+            registration.attendance_answered_at = clock.now()
             registration.status = RegistrationStatus.CONFIRMED
             return Answer(Outcome.CONFIRMED, event.name)
         registration.attendance_answer = NO
-        registration.attendance_answered_at = now()
+        registration.attendance_answered_at = clock.now()
         registration.status = RegistrationStatus.WITHDRAWN
         await session.flush()
-        await _cancel_reminders(session, registration.id)
-        await cancel_queued(session, event_id=event.id, person_id=person.id)
+        await cancel_reminders(session, registration.id)
+        await cancel_pending(session, event_id=event.id, person_id=person.id)
         offered = await offer_next(session, event, registration)
         name, role = full_name(person), registration.role
 
@@ -221,7 +216,7 @@ async def offer_next(
         return None
     person = await session.get(Person, registration.person_id)
     assert person is not None
-    deadline = offer_deadline(event, now())
+    deadline = offer_deadline(event, clock.now())
     offer = SeatOffer(
         event_id=event.id,
         registration_id=registration.id,
@@ -240,7 +235,7 @@ async def offer_next(
         moment=french_moment(_, event.starts_at, event.timezone),
         deadline=french_moment(_, deadline, event.timezone),
     )
-    await send_later(
+    await enqueue(
         session,
         key=f"seat-offer:{offer.id}",
         chat_id=person.chat_id,
@@ -250,8 +245,8 @@ async def offer_next(
         event_id=event.id,
         buttons=[
             [
-                (_.plain("I accept the seat"), f"{OFFER_PREFIX}:{offer.id}:{YES}"),
-                (_.plain("I decline"), f"{OFFER_PREFIX}:{offer.id}:{NO}"),
+                (_.plain("I accept the seat"), OfferAnswer(offer.id, "yes").pack()),
+                (_.plain("I decline"), OfferAnswer(offer.id, "no").pack()),
             ]
         ],
     )
@@ -273,7 +268,7 @@ async def answer_offer(
             return Answer(Outcome.EXPIRED, event.name)
         if offer.status != OfferStatus.PENDING:
             return Answer(Outcome.ALREADY_ANSWERED, event.name)
-        moment = now()
+        moment = clock.now()
         offer.answered_at = moment
         registration.offer_expires_at = None
         if offer.expires_at <= moment:
@@ -306,7 +301,7 @@ async def expire_offers(database: Database) -> int:
         offers = list(
             await session.scalars(
                 select(SeatOffer).where(
-                    SeatOffer.status == OfferStatus.PENDING, SeatOffer.expires_at <= now()
+                    SeatOffer.status == OfferStatus.PENDING, SeatOffer.expires_at <= clock.now()
                 )
             )
         )
@@ -406,7 +401,7 @@ async def remind_silent(database: Database, event_id: int) -> tuple[int, int]:
             )
         )
         queued = skipped = 0
-        day = now().strftime("%Y%m%d")
+        day = clock.now().strftime("%Y%m%d")
         for registration, person in rows:
             _ = Translator.for_language(person.language)
             text = _(
@@ -414,16 +409,8 @@ async def remind_silent(database: Database, event_id: int) -> tuple[int, int]:
                 event=event.name,
                 moment=french_moment(_, event.starts_at, event.timezone),
             )
-            buttons = [
-                [
-                    (
-                        _.plain("I confirm I will come"),
-                        f"{ATTENDANCE_PREFIX}:{registration.id}:{YES}",
-                    ),
-                    (_.plain("I cannot come"), f"{ATTENDANCE_PREFIX}:{registration.id}:{NO}"),
-                ]
-            ]
-            added = await send_later(
+            buttons = [attendance_row(_, registration.id)]
+            added = await enqueue(
                 session,
                 key=f"attendance-reminder:{registration.id}:{day}",
                 chat_id=person.chat_id,

@@ -1,9 +1,10 @@
 """Convocation texts, `.ics` files and what changed between two plans, per person.
 
-Pure functions over plain data: the planning service loads the rows, these build what each
-participant reads. Only fields a participant may see ever reach them: for other candidates
-their first name (and, for employers, the portrait card the candidate agreed to share);
-never constraints, programme, eligibility answers or last names.
+Pure functions over plain data (the engine's `matching.Plan`, the infos below): publication
+loads the rows, these build what each participant reads. Only fields a participant may see
+ever reach them: for other candidates their first name (and, for employers, the portrait
+card the candidate agreed to share); never constraints, programme, eligibility answers or
+last names.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.callbacks import Attendance
 from bot.i18n import N_, Translator, sectors
-
-ATTENDANCE_PREFIX = "att"
+from matching import Plan
 
 DEFAULT_TO_BRING = {
     "candidate": N_(
@@ -83,33 +84,28 @@ class Seat:
         return frozenset((*self.employers, *self.candidates))
 
 
-def seats_of(plan: dict[str, object], key: str) -> list[Seat]:
-    """Every (round, room) where `key` sits in the engine's plan JSON, by round."""
-    seats: list[Seat] = []
-    for round_plan in plan.get("rounds", []):  # type: ignore[union-attr]
-        for room in round_plan["rooms"]:
-            if key in room["employers"] or key in room["candidates"]:
-                seats.append(
-                    Seat(
-                        int(round_plan["round"]),
-                        str(room["site"]),
-                        int(room["room"]),
-                        tuple(room["employers"]),
-                        tuple(room["candidates"]),
-                    )
-                )
+def seats_of(plan: Plan, key: str) -> list[Seat]:
+    """Every (round, room) where `key` sits in the plan, by round."""
+    seats = [
+        Seat(number, room.site, room.room, tuple(room.employers), tuple(room.candidates))
+        for number, room in plan.rooms_of(key)
+    ]
     return sorted(seats, key=lambda seat: seat.round)
 
 
-def people_in(plan: dict[str, object]) -> set[str]:
-    seated = {
+def seated_in(plan: Plan) -> set[str]:
+    """Everyone with a seat in at least one round."""
+    return {
         key
-        for round_plan in plan.get("rounds", [])  # type: ignore[union-attr]
-        for room in round_plan["rooms"]
-        for key in (*room["employers"], *room["candidates"])
+        for round_plan in plan.rounds
+        for room in round_plan.rooms
+        for key in (*room.employers, *room.candidates)
     }
-    waiting = {str(item["id"]) for item in plan.get("waiting", [])}  # type: ignore[union-attr]
-    return seated | waiting
+
+
+def people_in(plan: Plan) -> set[str]:
+    """Everyone the plan concerns: seated or on the waiting list."""
+    return seated_in(plan) | {waiting.id for waiting in plan.waiting}
 
 
 def signature(seats: list[Seat]) -> set[tuple[object, ...]]:
@@ -214,6 +210,14 @@ def convocation_text(
         lines += ["", _("To bring and prepare: {text}", text=to_bring)]
     lines += ["", _("Please confirm that you will come.")]
     return "\n".join(lines)
+
+
+def attendance_row(_: Translator, registration_id: int) -> list[tuple[str, str]]:
+    """The two answers under a convocation or a staff reminder (one row, for the outbox)."""
+    return [
+        (_.plain("I confirm I will come"), Attendance(registration_id, "yes").pack()),
+        (_.plain("I cannot come"), Attendance(registration_id, "no").pack()),
+    ]
 
 
 def waiting_text(_: Translator, event: EventInfo, had_seat: bool) -> str:

@@ -1,25 +1,23 @@
 """Events as staff create, list, edit and cancel them.
 
-The creation conversation keeps its draft as a JSON dict in `user_data` (it must survive a
-restart); `EventDraft.from_dict` turns it into checked values here, and `create_event` stores
-the event, its sites, questions and invitation codes in one transaction.
+Everything here takes and returns typed values: the creation conversation hands over a
+complete `EventDraft` (its own partial draft stays in the handlers), `create_event` stores
+the event, its sites, questions and invitation codes in one transaction, and an edit is one
+`EventChange`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot import clock
-from bot.dates import in_zone
 from bot.db.models.events import (
     EligibilityQuestion,
     Event,
@@ -31,12 +29,12 @@ from bot.db.models.events import (
 from bot.db.models.people import Person, Role
 from bot.db.session import Database
 from bot.services.invitations import unique_codes
+from bot.services.reminders import event_changed
 
 log = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
 MAX_YEARS_AHEAD = 3
-REMINDERS_MODULE = "bot.services.reminders"
 
 
 class Problem(StrEnum):
@@ -51,7 +49,6 @@ class Problem(StrEnum):
     NO_SITE = "no_site"
     BELOW_REGISTERED = "below_registered"
     CANCELLED = "cancelled"
-    UNKNOWN_FIELD = "unknown_field"
 
 
 class ChangeRefused(Exception):
@@ -78,7 +75,7 @@ class QuestionView:
 
 @dataclass(frozen=True)
 class EventDraft:
-    """The checked content of the creation conversation's draft."""
+    """A complete event as the creation conversation hands it over (times are aware)."""
 
     name: str
     starts_at: datetime
@@ -94,42 +91,6 @@ class EventDraft:
     max_employers: int
     registration_deadline: datetime
     questions: tuple[QuestionView, ...] = ()
-
-    @classmethod
-    def from_dict(cls, draft: dict[str, Any]) -> EventDraft:
-        """Raises `ChangeRefused(MISSING)` if a step was skipped (e.g. a stale draft)."""
-        try:
-            zone = draft["timezone"]
-            return cls(
-                name=draft["name"],
-                starts_at=in_zone(datetime.fromisoformat(draft["starts_at"]), zone),
-                duration_minutes=int(draft["duration"]),
-                timezone=zone,
-                sites=tuple(
-                    SiteView(
-                        name=site["name"],
-                        address=site.get("address"),
-                        rooms=int(site["rooms"]),
-                        remote=bool(site.get("remote")),
-                        video_url=site.get("video_url"),
-                    )
-                    for site in draft["sites"]
-                ),
-                format_key=draft.get("format_key"),
-                employers_per_room=int(draft["employers_per_room"]),
-                candidates_per_room=int(draft["candidates_per_room"]),
-                rounds=int(draft["rounds"]),
-                round_minutes=int(draft["round_minutes"]),
-                max_candidates=int(draft["max_candidates"]),
-                max_employers=int(draft["max_employers"]),
-                registration_deadline=in_zone(datetime.fromisoformat(draft["deadline"]), zone),
-                questions=tuple(
-                    QuestionView(question["text"], bool(question["admits"]))
-                    for question in draft.get("questions", [])
-                ),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ChangeRefused(Problem.MISSING) from exc
 
 
 @dataclass(frozen=True)
@@ -185,19 +146,6 @@ def draft_problems(draft: EventDraft, now: datetime) -> list[Problem]:
     if draft.rounds * draft.round_minutes > draft.duration_minutes:
         problems.append(Problem.ROUNDS_TOO_LONG)
     return problems
-
-
-async def _notify_reminders(session: AsyncSession, event_id: int) -> None:
-    """Let the reminders module re-plan its messages, once it exists (written separately)."""
-    try:
-        reminders = importlib.import_module(REMINDERS_MODULE)
-    except ModuleNotFoundError as missing:
-        if missing.name != REMINDERS_MODULE:
-            raise  # the module exists but is broken: that must not go unnoticed
-        return
-    hook = getattr(reminders, "event_changed", None)
-    if hook is not None:
-        await hook(session, event_id)
 
 
 async def _counts(session: AsyncSession, event_id: int) -> dict[str, int]:
@@ -329,68 +277,99 @@ async def list_events(database: Database, *, limit: int = 30) -> list[EventView]
         return [_view(event, {}) for event in events]
 
 
-EDITABLE_FIELDS = (
-    "name",
-    "starts_at",
-    "registration_deadline",
-    "duration_minutes",
-    "max_candidates",
-    "max_employers",
-)
-# Fields that reminders show or depend on: the reminders module re-plans after these.
-REMINDER_FIELDS = ("name", "starts_at", "duration_minutes")
+@dataclass(frozen=True)
+class NewName:
+    name: str
+
+
+@dataclass(frozen=True)
+class NewStart:
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class NewDeadline:
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class NewDuration:
+    minutes: int
+
+
+@dataclass(frozen=True)
+class NewCapacity:
+    """At most `count` people of `role` (candidates or employers)."""
+
+    role: Role
+    count: int
+
+
+EventChange = NewName | NewStart | NewDeadline | NewDuration | NewCapacity
+
+
+def _column(change: EventChange) -> tuple[str, object]:
+    """The column a change writes and its new value."""
+    match change:
+        case NewName(name):
+            return "name", name
+        case NewStart(starts_at):
+            return "starts_at", starts_at
+        case NewDeadline(deadline):
+            return "registration_deadline", deadline
+        case NewDuration(minutes):
+            return "duration_minutes", minutes
+        case NewCapacity(role, count):
+            return ("max_candidates" if role == Role.CANDIDATE else "max_employers"), count
+
+
+# Changes that reminders show or depend on: the reminders module re-plans after these.
+REMINDER_CHANGES = (NewName, NewStart, NewDuration)
 
 
 async def update_event(
-    database: Database, event_id: int, field_name: str, value: object
+    database: Database, event_id: int, change: EventChange
 ) -> tuple[EventView, bool]:
-    """Change one field; returns the event and whether anything changed.
+    """Apply one change; returns the event and whether anything changed.
 
-    Raises `ChangeRefused` when the new value breaks a rule (dates, capacities, cancelled).
+    Raises `ChangeRefused` when the new value breaks a rule (dates, capacities, cancelled)
+    and `LookupError` when the event no longer exists.
     """
-    if field_name not in EDITABLE_FIELDS:
-        raise ChangeRefused(Problem.UNKNOWN_FIELD)
     async with database.session() as session:
         event = await _load(session, event_id)
         if event is None:
             raise LookupError(event_id)
         if event.status == EventStatus.CANCELLED:
             raise ChangeRefused(Problem.CANCELLED)
-        now = clock.now()
         counts = await _counts(session, event_id)
-        _check_change(event, field_name, value, now, counts)
-        changed = getattr(event, field_name) != value
+        _check_change(event, change, clock.now(), counts)
+        column, value = _column(change)
+        changed = getattr(event, column) != value
         if changed:
-            setattr(event, field_name, value)
+            setattr(event, column, value)
             await session.flush()
-            if field_name in REMINDER_FIELDS:
-                await _notify_reminders(session, event_id)
+            if isinstance(change, REMINDER_CHANGES):
+                await event_changed(session, event_id)
         return _view(event, counts), changed
 
 
-def _check_change(
-    event: Event, field_name: str, value: object, now: datetime, counts: dict[str, int]
-) -> None:
-    if field_name == "starts_at":
-        assert isinstance(value, datetime)
-        problems = start_problems(value, now)
-        if not problems and event.registration_deadline and event.registration_deadline >= value:
-            problems = [Problem.DEADLINE_AFTER_START]
-    elif field_name == "registration_deadline":
-        assert isinstance(value, datetime)
-        problems = deadline_problems(value, event.starts_at, now)
-    elif field_name == "duration_minutes":
-        assert isinstance(value, int)
-        problems = [Problem.ROUNDS_TOO_LONG] if event.rounds * event.round_minutes > value else []
-    elif field_name in ("max_candidates", "max_employers"):
-        assert isinstance(value, int)
-        role = Role.CANDIDATE if field_name == "max_candidates" else Role.EMPLOYER
-        registered = counts.get(role, 0)
-        if value < registered:
-            raise ChangeRefused(Problem.BELOW_REGISTERED, count=registered)
-        problems = []
-    else:
-        problems = []
+def _check_change(event: Event, change: EventChange, now: datetime, counts: dict[str, int]) -> None:
+    problems: list[Problem] = []
+    match change:
+        case NewStart(starts_at):
+            problems = start_problems(starts_at, now)
+            deadline = event.registration_deadline
+            if not problems and deadline is not None and deadline >= starts_at:
+                problems = [Problem.DEADLINE_AFTER_START]
+        case NewDeadline(deadline):
+            problems = deadline_problems(deadline, event.starts_at, now)
+        case NewDuration(minutes):
+            if event.rounds * event.round_minutes > minutes:
+                problems = [Problem.ROUNDS_TOO_LONG]
+        case NewCapacity(role, count):
+            registered = counts.get(role, 0)
+            if count < registered:
+                raise ChangeRefused(Problem.BELOW_REGISTERED, count=registered)
     if problems:
         raise ChangeRefused(problems[0])
 
@@ -405,6 +384,6 @@ async def cancel_event(database: Database, event_id: int) -> tuple[EventView, bo
         if changed:
             event.status = EventStatus.CANCELLED
             await session.flush()
-            await _notify_reminders(session, event_id)
+            await event_changed(session, event_id)
             log.info("Event %s cancelled", event_id)
         return _view(event, await _counts(session, event_id)), changed

@@ -17,6 +17,7 @@ from bot.db.base import utcnow
 from bot.db.models.events import Event, Registration
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.people import DeletionCount, Person
+from bot.db.persistence import forget_person
 from bot.db.session import Database
 
 
@@ -152,6 +153,7 @@ async def erase_person(database: Database, telegram_id: int) -> str | None:
         if person is None:
             return None
         person_id, role = person.id, person.role or "unknown"
+        await forget_person(session, telegram_id)
         await session.execute(
             delete(OutboxMessage).where(
                 or_(OutboxMessage.person_id == person_id, OutboxMessage.chat_id == person.chat_id)

@@ -7,29 +7,49 @@ person agreed to show (never constraints, programme or eligibility answers).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.db.models.people import CandidateProfile, EmployerProfile, Person, Role
+from bot.db.models.people import Person, Role
 from bot.db.session import Database
 from bot.i18n import sectors
 from bot.portrait import PortraitCard
 
-# The fields `/profil` lets each role change (the sign-up steps of the same names).
-CANDIDATE_FIELDS = ("first_name", "age_band", "sectors", "target_job", "strengths", "qualities")
-CANDIDATE_FIELDS += ("constraints", "photo")
-EMPLOYER_FIELDS = ("first_name", "company", "job_title", "sectors", "jobs", "max_candidates")
+
+@dataclass(frozen=True)
+class CandidateCard:
+    """What a candidate may see and change from `/profil` (the sign-up answers of the card)."""
+
+    first_name: str
+    last_name: str | None = None
+    age_band: str | None = None
+    sectors: tuple[str, ...] = ()
+    target_job: str | None = None
+    strengths: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
+    constraints: str | None = None
+
+    role: ClassVar[Role] = Role.CANDIDATE
 
 
 @dataclass(frozen=True)
-class OwnProfile:
-    """A person's own profile, as plain values for the edit conversation."""
+class EmployerCard:
+    """What an employer may see and change from `/profil`."""
 
-    person_id: int
-    role: str
-    answers: dict[str, Any]
+    first_name: str
+    last_name: str | None = None
+    company: str | None = None
+    job_title: str | None = None
+    sectors: tuple[str, ...] = ()
+    jobs: str | None = None
+    max_candidates: int | None = None
+
+    role: ClassVar[Role] = Role.EMPLOYER
+
+
+OwnProfile = CandidateCard | EmployerCard
 
 
 def sector_labels(codes: list[str], language: str = "fr") -> tuple[str, ...]:
@@ -89,56 +109,63 @@ async def own_profile(database: Database, telegram_id: int) -> OwnProfile | None
         person = await session.scalar(_query().where(Person.telegram_id == telegram_id))
         if person is None:
             return None
-        answers: dict[str, Any] = {"first_name": person.first_name, "last_name": person.last_name}
         if person.role == Role.EMPLOYER and person.employer_profile is not None:
             employer = person.employer_profile
-            answers |= {
-                "company": employer.company,
-                "job_title": employer.job_title,
-                "sectors": list(employer.sectors),
-                "jobs": employer.jobs,
-                "max_candidates": employer.max_candidates,
-            }
-            return OwnProfile(person.id, Role.EMPLOYER.value, answers)
+            return EmployerCard(
+                first_name=person.first_name,
+                last_name=person.last_name,
+                company=employer.company,
+                job_title=employer.job_title,
+                sectors=tuple(employer.sectors),
+                jobs=employer.jobs,
+                max_candidates=employer.max_candidates,
+            )
         candidate = person.candidate_profile
         if candidate is None:
             return None
-        answers |= {
-            "age_band": candidate.age_band,
-            "sectors": list(candidate.sectors),
-            "target_job": candidate.target_job,
-            "strengths": list(candidate.strengths),
-            "qualities": list(candidate.qualities),
-            "constraints": candidate.constraints,
-        }
-        return OwnProfile(person.id, Role.CANDIDATE.value, answers)
+        return CandidateCard(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            age_band=candidate.age_band,
+            sectors=tuple(candidate.sectors),
+            target_job=candidate.target_job,
+            strengths=tuple(candidate.strengths),
+            qualities=tuple(candidate.qualities),
+            constraints=candidate.constraints,
+        )
 
 
 async def update_profile(
-    database: Database,
-    telegram_id: int,
-    answers: dict[str, Any],
-    photo: bytes | None = None,
+    database: Database, telegram_id: int, card: OwnProfile, photo: bytes | None = None
 ) -> bool:
-    """Apply edited answers (only the editable fields); False if the profile is gone."""
+    """Store the changed card (and a new photo); False if the profile is gone."""
     async with database.session() as session:
         person = await session.scalar(_query().where(Person.telegram_id == telegram_id))
         if person is None:
             return False
-        if answers.get("first_name"):
-            person.first_name = str(answers["first_name"])[:100]
-            person.last_name = answers.get("last_name") or None
-        profile: CandidateProfile | EmployerProfile | None
-        if person.role == Role.EMPLOYER:
-            profile, fields = person.employer_profile, EMPLOYER_FIELDS
+        if isinstance(card, EmployerCard):
+            employer = person.employer_profile
+            if person.role != Role.EMPLOYER or employer is None:
+                return False
+            employer.company = card.company
+            employer.job_title = card.job_title
+            employer.sectors = list(card.sectors)
+            employer.jobs = card.jobs
+            if card.max_candidates is not None:
+                employer.max_candidates = card.max_candidates
         else:
-            profile, fields = person.candidate_profile, CANDIDATE_FIELDS
-        if profile is None:
-            return False
-        for name in fields:
-            if name in ("first_name", "photo") or name not in answers:
-                continue
-            setattr(profile, name, answers[name])
-        if photo is not None and isinstance(profile, CandidateProfile):
-            profile.photo = photo
+            candidate = person.candidate_profile
+            if person.role == Role.EMPLOYER or candidate is None:
+                return False
+            candidate.age_band = card.age_band
+            candidate.sectors = list(card.sectors)
+            candidate.target_job = card.target_job
+            candidate.strengths = list(card.strengths)
+            candidate.qualities = list(card.qualities)
+            candidate.constraints = card.constraints
+            if photo is not None:
+                candidate.photo = photo
+        if card.first_name:
+            person.first_name = card.first_name[:100]
+            person.last_name = card.last_name or None
         return True

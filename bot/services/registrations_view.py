@@ -1,12 +1,14 @@
 """Who signed up for an event, as staff see it: counts, the list, and a CSV for Excel.
 
 Staff are the readers here, so the export carries what the portrait card leaves out
-(programme, constraints). The CSV is UTF-8 with a BOM and `;` separators: that is what a
-French-language Excel opens correctly with a double click.
+(programme, constraints); a person's card itself is drawn on request. The CSV is UTF-8 with
+a BOM and `;` separators: that is what a French-language Excel opens correctly with a
+double click.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter
@@ -21,6 +23,8 @@ from bot.db.models.events import Event, Registration, RegistrationStatus, Site
 from bot.db.models.people import Person, Role
 from bot.db.session import Database
 from bot.i18n import sectors
+from bot.portrait import render_card
+from bot.services.profiles import portrait_card
 
 ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
 STATUS_ORDER = tuple(RegistrationStatus)
@@ -144,6 +148,12 @@ async def find_signup(database: Database, registration_id: int) -> SignUp | None
             )
         ).first()
         return _sign_up(*row) if row else None
+
+
+async def portrait_image(database: Database, person_id: int) -> bytes | None:
+    """The person's portrait card as PNG bytes; None when they have no profile yet."""
+    card = await portrait_card(database, person_id)
+    return await asyncio.to_thread(render_card, card) if card is not None else None
 
 
 def _cell(value: object) -> str:

@@ -2,14 +2,14 @@
 restarts, each with the one-tap attendance buttons.
 
 Keys are `reminder:<registration id>:<offset minutes>:<event start, epoch>`: the same reminder
-for the same date is never queued twice, and a moved event gets fresh ones. The dispatcher
-asks `stale_reminders` right before sending, so a withdrawal or a cancellation that did not
-come through `cancel_reminders`/`event_changed` still stops the message.
+for the same date is never queued twice, and a moved event gets fresh ones. The outbox checks
+them right before sending (`bot.outbox.staleness`, which owns the key format), so a withdrawal
+or a cancellation that did not come through `cancel_reminders`/`event_changed` still stops
+the message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,25 +18,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.callbacks import Attendance
 from bot.db.models.events import Event, EventStatus, Registration, RegistrationStatus, Site
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.db.models.people import Person
 from bot.i18n import Translator
+from bot.outbox.compose import Buttons
+from bot.outbox.staleness import REMINDER_KIND, registration_of, reminder_key
 from bot.outbox.store import cancel_pending, enqueue
 
-REMINDER_KIND = "reminder"
 ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
-ATTENDANCE_PREFIX = "att"
 MINUTES_PER_DAY = 24 * 60
-
-
-def reminder_key(registration_id: int, offset_minutes: int, starts_at: datetime) -> str:
-    return f"{REMINDER_KIND}:{registration_id}:{offset_minutes}:{int(starts_at.timestamp())}"
-
-
-def registration_of(key: str) -> int | None:
-    parts = key.split(":")
-    return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() else None
 
 
 def format_when(moment: datetime, zone_name: str, language: str = "fr") -> str:
@@ -76,10 +68,10 @@ def reminder_text(
     return "\n".join(lines)
 
 
-def attendance_buttons(_: Translator, registration_id: int) -> list[list[tuple[str, str]]]:
+def attendance_buttons(_: Translator, registration_id: int) -> Buttons:
     return [
-        [(_.plain("I confirm I will come"), f"{ATTENDANCE_PREFIX}:{registration_id}:yes")],
-        [(_.plain("I will not be able to come"), f"{ATTENDANCE_PREFIX}:{registration_id}:no")],
+        [(_.plain("I confirm I will come"), Attendance(registration_id, "yes").pack())],
+        [(_.plain("I will not be able to come"), Attendance(registration_id, "no").pack())],
     ]
 
 
@@ -167,20 +159,3 @@ async def event_changed(session: AsyncSession, event_id: int) -> int:
     for registration_id in sorted(registration_ids):
         queued += await schedule_reminders(session, event_id, registration_id)
     return queued
-
-
-async def stale_reminders(session: AsyncSession, keys_by_row: Mapping[int, str]) -> set[int]:
-    """Rows (of `keys_by_row`) whose registration is withdrawn or whose event is cancelled."""
-    wanted = {row_id: registration_of(key) for row_id, key in keys_by_row.items()}
-    ids = {rid for rid in wanted.values() if rid is not None}
-    rows = await session.execute(
-        select(Registration.id, Registration.status, Event.status)
-        .join(Event, Event.id == Registration.event_id)
-        .where(Registration.id.in_(ids))
-    )
-    still_due = {
-        rid
-        for rid, status, event_status in rows
-        if status in ACTIVE_STATUSES and event_status != EventStatus.CANCELLED
-    }
-    return {row_id for row_id, rid in wanted.items() if rid not in still_due}

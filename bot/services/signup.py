@@ -9,9 +9,10 @@ registrations.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,40 +78,45 @@ class SignupResult:
     claim_code: str | None = None
 
 
-@dataclass
-class Answers:
-    """A finished draft, as the conversation collected it (plain values only)."""
+@dataclass(frozen=True)
+class CandidateAnswers:
+    """A candidate's finished sign-up, as the conversation collected it."""
 
-    role: str
     first_name: str
     last_name: str | None = None
-    consent_at: datetime | None = None
     age_band: str | None = None
-    sectors: list[str] = field(default_factory=list)
+    sectors: tuple[str, ...] = ()
     target_job: str | None = None
-    strengths: list[str] = field(default_factory=list)
-    qualities: list[str] = field(default_factory=list)
+    strengths: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
     programme: str | None = None
     constraints: str | None = None
-    eligibility: dict[str, bool] = field(default_factory=dict)
+    eligibility: Mapping[str, bool] = field(default_factory=dict)
     site_id: int | None = None
+    wishes: tuple[int, ...] = ()
+
+    role: ClassVar[Role] = Role.CANDIDATE
+
+
+@dataclass(frozen=True)
+class EmployerAnswers:
+    """An employer's finished sign-up, as the conversation collected it."""
+
+    first_name: str
+    last_name: str | None = None
     company: str | None = None
     job_title: str | None = None
+    sectors: tuple[str, ...] = ()
     jobs: str | None = None
-    accepted_site_ids: list[int] = field(default_factory=list)
+    accepted_site_ids: tuple[int, ...] = ()
     remote: bool = False
     max_candidates: int | None = None
-    wishes: list[int] = field(default_factory=list)
+    wishes: tuple[int, ...] = ()
 
-    @classmethod
-    def from_draft(cls, role: str, answers: dict[str, Any], consent_at: str | None) -> Answers:
-        known = {name for name in cls.__dataclass_fields__ if name not in ("role", "consent_at")}
-        values = {key: value for key, value in answers.items() if key in known}
-        return cls(
-            role=role,
-            consent_at=datetime.fromisoformat(consent_at) if consent_at else None,
-            **values,
-        )
+    role: ClassVar[Role] = Role.EMPLOYER
+
+
+SignUpAnswers = CandidateAnswers | EmployerAnswers
 
 
 def _is_open(event: Event) -> bool:
@@ -211,7 +217,7 @@ async def _person_for(
     return person, code
 
 
-def _fill_candidate(profile: CandidateProfile, answers: Answers) -> None:
+def _fill_candidate(profile: CandidateProfile, answers: CandidateAnswers) -> None:
     profile.age_band = answers.age_band
     profile.sectors = list(answers.sectors)
     profile.target_job = answers.target_job
@@ -221,7 +227,7 @@ def _fill_candidate(profile: CandidateProfile, answers: Answers) -> None:
     profile.constraints = answers.constraints
 
 
-def _fill_employer(profile: EmployerProfile, answers: Answers) -> None:
+def _fill_employer(profile: EmployerProfile, answers: EmployerAnswers) -> None:
     profile.company = answers.company
     profile.job_title = answers.job_title
     profile.sectors = list(answers.sectors)
@@ -235,8 +241,9 @@ async def complete_signup(
     *,
     identity: TelegramIdentity | None,
     event_id: int,
-    answers: Answers,
-    status: str = RegistrationStatus.REGISTERED,
+    answers: SignUpAnswers,
+    consent_at: datetime | None = None,
+    status: RegistrationStatus = RegistrationStatus.REGISTERED,
     photo: bytes | None = None,
     recorded_by: int | None = None,
 ) -> SignupResult:
@@ -254,7 +261,7 @@ async def complete_signup(
         person.last_name = answers.last_name[:100] if answers.last_name else None
         if person.role != Role.STAFF:
             person.role = answers.role
-        person.consent_at = person.consent_at or answers.consent_at or utcnow()
+        person.consent_at = person.consent_at or consent_at or utcnow()
         person.consent_recorded_by = recorded_by
         await session.flush()
         await _save_profile(session, person, answers, photo)
@@ -269,20 +276,30 @@ async def complete_signup(
             session.add(registration)
         if created or registration.status in (RegistrationStatus.WITHDRAWN, status):
             registration.status = status
-            registration.site_id = answers.site_id
-            registration.accepted_site_ids = list(answers.accepted_site_ids)
-            registration.remote = answers.remote
-            registration.eligibility_answers = dict(answers.eligibility)
-            registration.wishes = list(answers.wishes)
+            _fill_registration(registration, answers)
             registration.registered_by = recorded_by
         await session.flush()
         return SignupResult(person.id, registration.id, created, registration.status, claim_code)
 
 
+def _fill_registration(registration: Registration, answers: SignUpAnswers) -> None:
+    if isinstance(answers, CandidateAnswers):
+        registration.site_id = answers.site_id
+        registration.accepted_site_ids = []
+        registration.remote = False
+        registration.eligibility_answers = dict(answers.eligibility)
+    else:
+        registration.site_id = None
+        registration.accepted_site_ids = list(answers.accepted_site_ids)
+        registration.remote = answers.remote
+        registration.eligibility_answers = {}
+    registration.wishes = list(answers.wishes)
+
+
 async def _save_profile(
-    session: AsyncSession, person: Person, answers: Answers, photo: bytes | None
+    session: AsyncSession, person: Person, answers: SignUpAnswers, photo: bytes | None
 ) -> None:
-    if answers.role == Role.EMPLOYER:
+    if isinstance(answers, EmployerAnswers):
         employer = await session.get(EmployerProfile, person.id)
         if employer is None:
             employer = EmployerProfile(person_id=person.id)

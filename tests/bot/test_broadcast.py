@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +10,15 @@ from bot import clock
 from bot.handlers import broadcast as handler
 from bot.sandbox.client import SandboxClient, User
 from tests.conftest import STAFF_ID, BotRunner, Sql
+from tests.helpers.texts import begins, pattern, says, t, tn
 
-HEADER = "Message de l'équipe d'organisation :"
+HEADER = t("Message from the organising team:")
+CANDIDATE = t("Candidate")
+EMPLOYER = t("Employer")
+CANDIDATES = t("Candidates")
+SEND = t("Send")
+RECIPIENTS = ("Recipients: {count} person.", "Recipients: {count} people.")
+SENT = "Your message has been sent."
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +35,7 @@ async def participant(client: SandboxClient, user_id: int, name: str, role_label
     await user.command("start")
     await user.wait_for(lambda m: role_label in m.button_labels)
     await user.press(role_label)
-    await user.wait_for(lambda m: "Merci" in m.text)
+    await user.wait_for(says("Thank you! Your role is: {role}."))
     return user
 
 
@@ -47,33 +53,34 @@ def broadcasts(messages: list) -> list[str]:  # type: ignore[type-arg]
 async def prepare(staff: User, text: str) -> None:
     """Staff picks "candidates", writes `text`, and gets the preview."""
     await staff.command("broadcast")
-    await staff.wait_for(lambda m: "Candidat·e·s" in m.button_labels)
-    await staff.press("Candidat·e·s")
-    await staff.wait_for(lambda m: m.text.startswith("Écrivez votre message"))
+    await staff.wait_for(lambda m: CANDIDATES in m.button_labels)
+    await staff.press(CANDIDATES)
+    await staff.wait_for(begins("Write your message now (up to {limit} characters)."))
     await staff.send(text)
-    await staff.wait_for(lambda m: "Envoyer" in m.button_labels)
+    await staff.wait_for(lambda m: SEND in m.button_labels)
 
 
 async def test_broadcast_to_candidates_with_progress_and_report(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql
 ) -> None:
     staff = await staff_user(client)
-    alice = await participant(client, 2001, "Alice", "Candidat·e")
-    bruno = await participant(client, 2002, "Bruno", "Candidat·e")
-    chloe = await participant(client, 2003, "Chloé", "Candidat·e")
-    emma = await participant(client, 2004, "Emma", "Employeur·se")
+    alice = await participant(client, 2001, "Alice", CANDIDATE)
+    bruno = await participant(client, 2002, "Bruno", CANDIDATE)
+    chloe = await participant(client, 2003, "Chloé", CANDIDATE)
+    emma = await participant(client, 2004, "Emma", EMPLOYER)
     await client.block(chloe.id)
 
     await prepare(staff, "Réunion <demain> & café")
     preview = await staff.last()
-    assert "Destinataires : 3 personnes." in preview.text
+    assert tn(*RECIPIENTS, 3) in preview.text
     assert "Réunion <demain> & café" in preview.text
-    await staff.press("Envoyer")
+    await staff.press(SEND)
 
-    report = await staff.wait_for(lambda m: m.text.startswith("Votre message est parti."), 10)
-    assert report.edits and report.edits[0].startswith("Envoi en cours")
-    assert "Reçus : 2" in report.text and "Injoignables : 1" in report.text
-    assert "- Chloé" in report.text
+    report = await staff.wait_for(begins(SENT), 10)
+    assert report.edits and pattern("Sending…").match(report.edits[0])
+    assert t("Received: {count}", count=2) in report.text
+    assert t("Unreachable: {count}", count=1) in report.text
+    assert t("- {name}", name="Chloé") in report.text
     for person in (alice, bruno):
         assert broadcasts(await person.received()) == [f"{HEADER}\n\nRéunion <demain> & café"]
     assert broadcasts(await emma.received()) == []
@@ -86,17 +93,17 @@ async def test_double_press_on_send_sends_each_person_once(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql
 ) -> None:
     staff = await staff_user(client)
-    alice = await participant(client, 2101, "Alice", "Candidat·e")
-    bruno = await participant(client, 2102, "Bruno", "Candidat·e")
+    alice = await participant(client, 2101, "Alice", CANDIDATE)
+    bruno = await participant(client, 2102, "Bruno", CANDIDATE)
     await prepare(staff, "Une seule fois")
     preview = await staff.last()
-    send_data = next(data for label, data in preview.buttons[0] if label == "Envoyer")
+    send_data = next(data for label, data in preview.buttons[0] if label == SEND)
     assert send_data is not None
     await staff.press_data(send_data, message_id=preview.message_id)
     await staff.press_data(send_data, message_id=preview.message_id)
-    await staff.wait_for(lambda m: "déjà parti" in m.text)
-    await staff.wait_for(lambda m: m.text.startswith("Votre message est parti."), 10)
-    await asyncio.sleep(0.5)
+    await staff.wait_for(says("This message is already sent. It will not be sent twice."))
+    await staff.wait_for(begins(SENT), 10)
+    await bot_runner.handled(client)  # both presses handled, nothing left in the outbox
     for person in (alice, bruno):
         assert broadcasts(await person.received()) == [f"{HEADER}\n\nUne seule fois"]
     assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 2
@@ -106,15 +113,15 @@ async def test_cancel_sends_nothing_and_send_after_cancel_is_refused(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql
 ) -> None:
     staff = await staff_user(client)
-    alice = await participant(client, 2201, "Alice", "Candidat·e")
+    alice = await participant(client, 2201, "Alice", CANDIDATE)
     await prepare(staff, "Finalement non")
     preview = await staff.last()
-    send_data = next(data for label, data in preview.buttons[0] if label == "Envoyer")
-    await staff.press("Annuler")
-    await staff.wait_for(lambda m: m.text == "Rien n'a été envoyé.")
+    send_data = next(data for label, data in preview.buttons[0] if label == SEND)
+    await staff.press(t("Cancel"))
+    await staff.wait_for(lambda m: m.text == t("Nothing was sent."))
     await staff.press_data(str(send_data), message_id=preview.message_id)
-    await staff.wait_for(lambda m: "annulé" in m.text)
-    await asyncio.sleep(0.5)
+    await staff.wait_for(says("This message was cancelled. Nothing was sent."))
+    await bot_runner.handled(client)  # the presses are handled, nothing left in the outbox
     assert broadcasts(await alice.received()) == []
     assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 0
 
@@ -123,36 +130,40 @@ async def test_too_long_or_empty_text_is_refused_then_accepted(
     bot_runner: BotRunner, client: SandboxClient
 ) -> None:
     staff = await staff_user(client)
-    await participant(client, 2301, "Alice", "Candidat·e")
+    await participant(client, 2301, "Alice", CANDIDATE)
     await staff.command("broadcast")
-    await staff.wait_for(lambda m: "Candidat·e·s" in m.button_labels)
-    await staff.press("Candidat·e·s")
-    await staff.wait_for(lambda m: m.text.startswith("Écrivez votre message"))
+    await staff.wait_for(lambda m: CANDIDATES in m.button_labels)
+    await staff.press(CANDIDATES)
+    await staff.wait_for(begins("Write your message now (up to {limit} characters)."))
     await staff.send("x" * 4001)
-    await staff.wait_for(lambda m: "trop long (4001 caractères" in m.text)
+    too_long = (
+        "Your message is too long ({count} characters, at most {limit}). "
+        "Please shorten it and send it again."
+    )
+    await staff.wait_for(says(too_long, count=4001))
     await staff.send("Court")
-    preview = await staff.wait_for(lambda m: "Envoyer" in m.button_labels)
-    assert "Destinataires : 1 personne." in preview.text
+    preview = await staff.wait_for(lambda m: SEND in m.button_labels)
+    assert tn(*RECIPIENTS, 1) in preview.text
 
 
 async def test_candidate_cannot_broadcast_nor_forge_the_button(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql
 ) -> None:
     staff = await staff_user(client)
-    alice = await participant(client, 2401, "Alice", "Candidat·e")
-    bruno = await participant(client, 2402, "Bruno", "Candidat·e")
+    alice = await participant(client, 2401, "Alice", CANDIDATE)
+    bruno = await participant(client, 2402, "Bruno", CANDIDATE)
     await prepare(staff, "Réservé")
     preview = await staff.last()
-    send_data = next(data for label, data in preview.buttons[0] if label == "Envoyer")
+    send_data = next(data for label, data in preview.buttons[0] if label == SEND)
 
     await alice.command("broadcast")
-    await alice.wait_for(lambda m: m.text.startswith("Cette commande est réservée"))
+    await alice.wait_for(begins("This command is for the organising team only."))
     await alice.press_data(str(send_data))
     await alice.press_data("bc:aud:all")
-    await asyncio.sleep(0.8)
+    await bot_runner.handled(client)
     answers = await alice.callback_answers()
     forged = [a["text"] for a in answers if a.get("data", "").startswith("bc:")]
-    assert forged == ["Ceci est réservé à l'équipe d'organisation."] * 2
+    assert forged == [t("This is for the organising team only.")] * 2
     for person in (alice, bruno):
         assert broadcasts(await person.received()) == []
     assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 0

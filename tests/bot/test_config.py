@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
+from tests.helpers.texts import contains, pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,32 +29,51 @@ def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Compl
 
 
 @pytest.mark.parametrize(
-    ("env", "variable", "words"),
+    ("env", "variable", "expected", "detail"),
     [
         (
             {"PASSERELLE_WEBHOOK_URL": "https://example.org/hook"},
             "PASSERELLE_WEBHOOK_URL",
-            "PASSERELLE_TOKEN est obligatoire",
+            "PASSERELLE_TOKEN is required with a webhook",
+            None,
         ),
-        ({"PASSERELLE_STAFF_IDS": "12,abc"}, "PASSERELLE_STAFF_IDS", "identifiants Telegram"),
-        ({"PASSERELLE_TIMEZONE": "Europe/Atlantide"}, "PASSERELLE_TIMEZONE", "fuseau horaire"),
+        (
+            {"PASSERELLE_STAFF_IDS": "12,abc"},
+            "PASSERELLE_STAFF_IDS",
+            "numeric Telegram ids separated by commas, e.g. 111,222",
+            None,
+        ),
+        (
+            {"PASSERELLE_TIMEZONE": "Europe/Atlantide"},
+            "PASSERELLE_TIMEZONE",
+            "an IANA time zone such as Europe/Paris",
+            None,
+        ),
         (
             {"PASSERELLE_DATABASE_URL": "sqlite+aiosqlite:////proc/nope/x.sqlite3"},
             "PASSERELLE_DATABASE_URL",
+            "a writable folder ({folder} cannot be used)",
             "/proc/nope",
         ),
-        ({"PASSERELLE_TOKEN": "not-a-token"}, "PASSERELLE_TOKEN", "jeton"),
+        (
+            {"PASSERELLE_TOKEN": "not-a-token"},
+            "PASSERELLE_TOKEN",
+            "a Telegram bot token such as 123456:ABC…",
+            None,
+        ),
     ],
 )
 def test_bad_configuration_is_one_line_and_exit_2(
-    tmp_path: Path, env: dict[str, str], variable: str, words: str
+    tmp_path: Path, env: dict[str, str], variable: str, expected: str, detail: str | None
 ) -> None:
     result = run_cli(tmp_path, env)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Erreur de configuration : " + variable)
-    assert words in lines[0]
+    error = "Configuration error: {variable}: expected {expected}."
+    assert pattern(error, variable=variable).match(lines[0])
+    assert contains(lines[0], expected)
+    assert detail is None or detail in lines[0]
     assert "Traceback" not in result.stderr
 
 

@@ -6,18 +6,22 @@ candidate and must appear in no participant's messages, files or captions.
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.sandbox.client import BotMessage, SandboxClient, User
-from tests.bot.test_plan import (
+from bot.services.convocations import DEFAULT_TO_BRING
+from tests.conftest import BotRunner, Sql
+from tests.helpers.plan import (
     CANDIDATES,
     CONSTRAINT,
     PROGRAMME,
+    is_convocation,
     open_plan,
     publish,
     seed_event,
 )
-from tests.conftest import BotRunner, Sql
+from tests.helpers.texts import begins, contains, says, t
+from tests.helpers.waiting import drained, eventually
+
+RIPONNE_ADDRESS = "Place de la Riponne 10, Lausanne"  # as seeded (data)
 
 
 def everything(messages: list[BotMessage]) -> str:
@@ -41,19 +45,20 @@ def ics_fields(data: bytes) -> dict[str, str]:
     return fields
 
 
-async def photos_of(user: User, count: int, timeout: float = 15) -> list[BotMessage]:
+async def photos_of(user: User, sql: Sql, count: int, timeout: float = 15) -> list[BotMessage]:
     """The outbox paces each chat (about one message a second), so cards come last."""
-    for _ in range(int(timeout / 0.2)):
-        photos = [m for m in await user.received() if m.kind == "photo"]
-        if len(photos) >= count:
-            await asyncio.sleep(0.3)
-            return [m for m in await user.received() if m.kind == "photo"]
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{user.first_name}: fewer than {count} photos")
+
+    async def arrived() -> bool:
+        return len([m for m in await user.received() if m.kind == "photo"]) >= count
+
+    if not await eventually(arrived, timeout):
+        raise AssertionError(f"{user.first_name}: fewer than {count} photos")
+    await drained(sql)  # nothing due is left in the outbox: no other card is on its way
+    return [m for m in await user.received() if m.kind == "photo"]
 
 
 async def convocation_of(user: User) -> BotMessage:
-    return await user.wait_for(lambda m: "Votre convocation" in m.text, 10)
+    return await user.wait_for(is_convocation, 10)
 
 
 async def test_convocations_contents_and_calendar(
@@ -65,11 +70,15 @@ async def test_convocations_contents_and_calendar(
 
     alice = scenario.candidates["Alice"]
     text = (await convocation_of(alice)).text
-    assert "mardi 9 mars 2027 à 13 h 30" in text  # Europe/Zurich, not UTC
-    assert "Espace Riponne, Place de la Riponne 10, Lausanne" in text
-    assert "Salle : " in text
-    assert "Vous rencontrez : " in text
-    assert "CV imprimé" in text  # the default list for candidates
+    # Europe/Zurich, not UTC (the day's name and month are Babel's French calendar data).
+    assert t("{day} at {hour} h {minute:02d}", day="mardi 9 mars 2027", hour=13, minute=30) in text
+    assert contains(
+        text, "Place: {site}, {address}", site="Espace Riponne", address=RIPONNE_ADDRESS
+    )
+    assert contains(text, "Room: {room}")
+    assert contains(text, "You will meet: {employer}")
+    # The default list for candidates.
+    assert contains(text, "To bring and prepare: {text}", text=t(DEFAULT_TO_BRING["candidate"]))
     companies = [
         c
         for c in ("Boulangerie du Lac", "Clinique des Alpes", "Garage Central", "Hôtel Beau-Rivage")
@@ -89,12 +98,13 @@ async def test_convocations_contents_and_calendar(
 
     marie = scenario.employers["Marie"]
     employer_text = (await convocation_of(marie)).text
-    assert "Candidat·e·s que vous rencontrez : " in employer_text
-    assert "Une courte présentation de votre entreprise" in employer_text
-    cards = await photos_of(marie, 2)
+    assert contains(employer_text, "Candidates you will meet: {names}")
+    assert t(DEFAULT_TO_BRING["employer"]) in employer_text
+    cards = await photos_of(marie, sql, 2)
     assert len(cards) == 2
     assert all(card.photo and card.photo[:4] == b"\x89PNG" for card in cards)
-    assert sorted(card.text for card in cards)[0].startswith("Fiche portrait de ")
+    first_card = min(cards, key=lambda card: card.text)
+    assert begins("Portrait card of {name}")(first_card)
 
     # Nobody sees staff-only data or a candidate's last name.
     last_names = [row[2] for row in CANDIDATES]
@@ -107,7 +117,11 @@ async def test_convocations_contents_and_calendar(
             assert last_name not in seen, (user.first_name, last_name)
     # The waiting person was not planned and got nothing.
     assert scenario.waiting is not None
-    assert not [m for m in await scenario.waiting.received() if "convocation" in m.text.lower()]
+    cancelled = says(
+        "<b>{event}</b>: your convocation is cancelled, you are now on the waiting list. "
+        "We will write to you if a seat frees up."
+    )
+    assert not [m for m in await scenario.waiting.received() if is_convocation(m) or cancelled(m)]
     assert (
         sql.scalar("select count(distinct person_id) from outbox where kind = 'convocation'") == 8
     )

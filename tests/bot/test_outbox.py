@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from bot.db.session import Database
 from bot.outbox import enqueue, wake
 from bot.sandbox.client import SandboxClient, User
 from tests.conftest import BotRunner, Sql
+from tests.helpers.waiting import drained, eventually
 
 
 @pytest.fixture(autouse=True)
@@ -39,10 +39,6 @@ async def queue(runner: BotRunner, **message: Any) -> bool:
     return queued
 
 
-async def settle(seconds: float = 1.0) -> None:
-    await asyncio.sleep(seconds)
-
-
 def texts(messages: list[Any], prefix: str) -> list[str]:
     """Texts of the messages starting with `prefix` (test texts never look like the welcome)."""
     return [m.text for m in messages if m.text.startswith(prefix)]
@@ -54,7 +50,7 @@ async def test_enqueued_message_is_delivered_once_and_recorded(
     alice = await started(client, 1001)
     assert await queue(bot_runner, key="t:1", chat_id=1001, kind="notice", text="Salut <b>A</b>")
     message = await alice.wait_for(lambda m: m.text == "Salut A")
-    await settle()
+    await drained(sql)  # every row due is sent: nothing more comes
     assert len(texts(await alice.received(), "Salut A")) == 1
     status, message_id, attempts = sql(
         "SELECT status, telegram_message_id, attempts FROM outbox WHERE idempotency_key='t:1'"
@@ -69,7 +65,7 @@ async def test_same_key_twice_sends_one_message(
     assert await queue(bot_runner, key="dup", chat_id=1002, kind="notice", text="Une fois")
     assert not await queue(bot_runner, key="dup", chat_id=1002, kind="notice", text="Une fois")
     await alice.wait_for(lambda m: m.text == "Une fois")
-    await settle(1.5)
+    await drained(sql)  # every row due is sent: nothing more comes
     assert len(texts(await alice.received(), "Une fois")) == 1
     assert sql.scalar("SELECT count(*) FROM outbox WHERE idempotency_key LIKE 'dup%'") == 1
 
@@ -83,7 +79,7 @@ async def test_pending_rows_survive_a_restart_and_go_out_once(
     await alice.wait_for(lambda m: m.text == "Msg 0")
     await bot_runner.restart()
     await alice.wait_for(lambda m: m.text == "Msg 2", timeout=8)
-    await settle(1.5)
+    await drained(sql)  # every row due is sent: nothing more comes
     got = texts(await alice.received(), "Msg ")
     assert got == ["Msg 0", "Msg 1", "Msg 2"]
     assert sql.scalar("SELECT count(*) FROM outbox WHERE status='sent'") == 3
@@ -100,7 +96,7 @@ async def test_rows_queued_while_the_bot_is_down_are_sent_at_start(
     await database.dispose()
     await bot_runner.start()
     await alice.wait_for(lambda m: m.text == "Pendant la panne")
-    await settle()
+    await drained(sql)  # every row due is sent: nothing more comes
     assert len(texts(await alice.received(), "Pendant la panne")) == 1
 
 
@@ -110,11 +106,7 @@ async def test_blocked_person_is_marked_unreachable_and_not_retried(
     await started(client, 1005)
     await client.block(1005)
     await queue(bot_runner, key="b", chat_id=1005, kind="notice", text="Bloqué", person_id=None)
-    for _ in range(50):
-        if sql.scalar("SELECT status FROM outbox WHERE idempotency_key='b'") != "pending":
-            break
-        await asyncio.sleep(0.1)
-    await settle(2.5)
+    await drained(sql)  # the row is settled: sent, retried later or given up
     assert sql("SELECT status, attempts FROM outbox WHERE idempotency_key='b'") == [
         ("unreachable", 1)
     ]
@@ -130,7 +122,7 @@ async def test_server_error_is_retried_then_delivered(
     await client.fail_next("sendMessage", status=500, chat_id=1006)
     await queue(bot_runner, key="e", chat_id=1006, kind="notice", text="Après une erreur")
     await alice.wait_for(lambda m: m.text == "Après une erreur", timeout=6)
-    await settle()
+    await drained(sql)  # every row due is sent: nothing more comes
     assert len(texts(await alice.received(), "Après une erreur")) == 1
     assert sql("SELECT status, attempts FROM outbox WHERE idempotency_key='e'") == [("sent", 2)]
 
@@ -144,7 +136,7 @@ async def test_rate_limited_by_the_server_nothing_is_lost(
         await queue(bot_runner, key=f"flood:{user.id}", chat_id=user.id, kind="notice", text="Flot")
     for user in users:
         await user.wait_for(lambda m: m.text == "Flot", timeout=15)
-    await settle(1.5)
+    await drained(sql)  # every row due is sent: nothing more comes
     stats = await client.stats()
     assert stats["rate_limited_total"] > 0
     for user in users:
@@ -197,13 +189,13 @@ async def test_after_a_crash_journaled_rows_are_not_resent_and_others_are(
 
     await bot_runner.start()
     await alice.wait_for(lambda m: m.text == "Jamais parti")
-    await settle(1.5)
+    await drained(sql)
     assert texts(await alice.received(), "Déjà reçu") == ["Déjà reçu"]
     assert texts(await alice.received(), "Jamais parti") == ["Jamais parti"]
     assert sql("SELECT idempotency_key, status, telegram_message_id FROM outbox ORDER BY id")[
         0
     ] == ("k:1", "sent", delivered.message_id)
-    assert journal.read_text() == ""
+    assert await eventually(lambda: journal.read_text() == "")
 
 
 async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
@@ -247,7 +239,7 @@ async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
 
     await bot_runner.start()
     await alice.wait_for(lambda m: m.text == "Jamais reçu")
-    await settle(1.5)
+    await drained(sql)  # every row due is sent: nothing more comes
     received = await alice.received()
     assert texts(received, "Convocation") == ["Convocation probe"]
     assert texts(received, "Jamais reçu") == ["Jamais reçu"]
@@ -262,7 +254,7 @@ async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
     # p:1: found at once; p:2: its own floor + 1, 2, 3 missing, then sent.
     probes = (await client.stats())["errors"].get("editMessageText:400", 0) - probes_before
     assert probes == 4
-    assert journal.read_text() == ""
+    assert await eventually(lambda: journal.read_text() == "")
 
 
 async def test_probe_is_skipped_when_the_bot_wrote_above_the_floor(
@@ -281,7 +273,7 @@ async def test_probe_is_skipped_when_the_bot_wrote_above_the_floor(
     (bot_runner.settings.data_dir / "outbox-sent.journal").write_text(f"{row_id} -\n")
     await bot_runner.start()
     await alice.wait_for(lambda m: m.text == "Sans sonde" and m.message_id > reply.message_id)
-    await settle(1.0)
+    await drained(sql)  # every row due is sent: nothing more comes
     received = await alice.received()
     assert all(m.edits == [] for m in received)
     assert len(texts(received, "Sans sonde")) == 2
@@ -292,7 +284,7 @@ async def test_person_without_telegram_chat_is_kept_unreachable_not_sent(
 ) -> None:
     """People registered by staff have a placeholder (negative) id until they claim it."""
     assert await queue(bot_runner, key="ghost", chat_id=-42, kind="notice", text="Pour plus tard")
-    await settle()
+    await drained(sql)  # every row due is sent: nothing more comes
     assert sql("SELECT status, attempts FROM outbox WHERE idempotency_key='ghost'") == [
         ("unreachable", 0)
     ]

@@ -12,15 +12,20 @@ from bot.db.session import Database
 from bot.portrait import HEIGHT, WIDTH, PortraitCard, render_card, render_card_with_layout
 from bot.sandbox.client import SandboxClient
 from bot.services.profiles import portrait_card
-from tests.bot.test_signup_candidate import (
+from tests.conftest import BotRunner, Sql
+from tests.helpers.signup import (
+    CONFIRM,
+    JOB_Q,
+    SIGNED_UP,
     SUMMARY,
     asked,
+    edit,
     make_event,
     png,
     sign_up_candidate,
     tap,
 )
-from tests.conftest import BotRunner, Sql
+from tests.helpers.texts import says
 
 CARD = PortraitCard(
     kind="candidate",
@@ -94,10 +99,10 @@ async def test_profile_shows_the_card_without_staff_only_data_and_edits_a_field(
     codes = await make_event(settings)
     lea = client.user(3001, first_name="Léa")
     await lea.command("profil")
-    await asked(lea, "pas encore de fiche portrait")
+    await asked(lea, "You do not have a portrait card yet.")
     await sign_up_candidate(lea, codes.candidate, photo=png((10, 10, 200)))
-    await tap(lea, "✅ C'est bon")
-    await asked(lea, "vous êtes inscrit·e")
+    await tap(lea, CONFIRM)
+    await asked(lea, SIGNED_UP)
 
     await lea.command("profil")
     card = await lea.wait_for(lambda m: m.kind == "photo")
@@ -107,7 +112,7 @@ async def test_profile_shows_the_card_without_staff_only_data_and_edits_a_field(
     # The centre of the photo circle shows the (JPEG-recompressed) blue photo.
     red, green, blue = image.getpixel((360, 140))
     assert red < 30 and green < 30 and blue > 180
-    assert "✏️ Métier visé" in card.button_labels and "✏️ Photo" in card.button_labels
+    assert edit("Job") in card.button_labels and edit("Photo") in card.button_labels
 
     person_id = sql.scalar("select id from people where telegram_id = 3001")
     await sql.write(
@@ -122,11 +127,11 @@ async def test_profile_shows_the_card_without_staff_only_data_and_edits_a_field(
     assert "Secret" not in repr(shown) and "COI" not in repr(shown)
     assert render_card(shown)[:8] == b"\x89PNG\r\n\x1a\n"
 
-    await tap(lea, "✏️ Métier visé")
-    await asked(lea, "Quel métier visez-vous")
+    await tap(lea, edit("Job"))
+    await asked(lea, JOB_Q)
     await lea.send("Infirmière")
-    await asked(lea, "C'est enregistré")
+    await asked(lea, "Saved.")
     assert sql.scalar("select target_job from candidate_profiles") == "Infirmière"
     assert sql.scalar("select constraints from candidate_profiles") == "Secret"
     assert sql.scalar("select count(*) from registrations") == 1
-    assert SUMMARY not in (await lea.last()).text
+    assert not says(SUMMARY)(await lea.last())

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
+import re
 import sqlite3
 
 from bot.config import Settings
 from bot.sandbox.client import SandboxClient
-from tests.bot.test_signup_candidate import (
+from tests.conftest import BotRunner, Sql
+from tests.helpers.signup import (
+    AGREE,
+    COMPANY_Q,
+    CONFIRM,
     CONSENT,
+    DONE,
     JOB_Q,
+    JOBS_Q,
+    NAME_Q,
+    SIGNED_UP,
+    TITLE_Q,
     asked,
-    eventually,
+    its_me,
     make_event,
     png,
     sign_up_candidate,
     tap,
 )
-from tests.conftest import BotRunner, Sql
+from tests.helpers.texts import contains, t
+from tests.helpers.waiting import eventually
+
+IDLE_CLOSED = "You have not answered for a while, so I closed this sign-up. Nothing was stored."
 
 
 def every_cell(sql: Sql) -> list[tuple[str, str, object]]:
@@ -48,17 +60,26 @@ def traces(sql: Sql, *needles: object) -> list[tuple[str, str, object]]:
             continue
         for needle in needles:
             if value == needle or (
-                isinstance(value, str) and isinstance(needle, str) and needle in value
+                isinstance(value, str) and isinstance(needle, str) and _holds(value, needle)
             ):
                 found.append((table, column, value))
     return found
 
 
+def _holds(text: str, needle: str) -> bool:
+    """`needle` in `text`; a number only as a whole number, not as digits of a timestamp."""
+    if needle.isdigit():
+        return re.search(rf"(?<!\d){needle}(?!\d)", text) is not None
+    return needle in text
+
+
 async def test_privacy_notice(bot_runner: BotRunner, client: SandboxClient) -> None:
     user = client.user(4001, first_name="Nora")
     await user.command("confidentialite")
-    notice = await asked(user, "Vos données chez Passerelle")
+    notice = await asked(user, "<b>Your data at Passerelle</b>")
     assert "/mesdonnees" in notice.text and "/supprimer" in notice.text
+    assert contains(notice.text, "• /mesdonnees sends you a copy of everything we store.")
+    assert contains(notice.text, "• /supprimer erases everything, at any time.")
 
 
 async def test_my_data_file_lists_everything_in_french(
@@ -67,10 +88,10 @@ async def test_my_data_file_lists_everything_in_french(
     codes = await make_event(settings, sites=("Lille Centre", "Roubaix"))
     omar = client.user(4002, first_name="Omar")
     await omar.command("mesdonnees")
-    await asked(omar, "Nous ne gardons rien sur vous")
+    await asked(omar, "We store nothing about you.")
     await sign_up_candidate(omar, codes.candidate, photo=png(), site="Roubaix")
-    await tap(omar, "✅ C'est bon")
-    await asked(omar, "vous êtes inscrit·e")
+    await tap(omar, CONFIRM)
+    await asked(omar, SIGNED_UP)
     await omar.command("mesdonnees")
     document = await omar.wait_for(
         lambda m: m.kind == "document" and m.filename is not None and m.filename.endswith(".txt")
@@ -78,17 +99,17 @@ async def test_my_data_file_lists_everything_in_french(
     assert document.document is not None
     text = document.document.decode("utf-8")
     for expected in (
-        "Prénom : Omar",
-        "Âge : 26-35",
-        "Secteurs : Santé",
-        "Métier visé : Aide-soignante",
-        "Compétences : Accueil du public",
-        "Savoir-être : Patient·e",
-        "Accompagnement : COI",
+        f"{t('First name')} : Omar",  # the file's lines are "label : value"
+        f"{t('Age')} : 26-35",
+        f"{t('Sectors')} : Santé",
+        f"{t('Job you aim for')} : Aide-soignante",
+        f"{t('Skills')} : Accueil du public",
+        f"{t('Soft skills')} : Patient·e",
+        f"{t('Support programme')} : COI",
         "Ose ton projet",
-        "Site : Roubaix",
-        "Photo : oui",
-        "Statut : registered",
+        t("Site: {value}", value="Roubaix"),
+        t("Photo: {value}", value=t("yes")),
+        t("Status: {value}", value="registered"),
     ):
         assert expected in text, expected
     photo = await omar.wait_for(lambda m: m.filename == "ma-photo.jpg")
@@ -101,28 +122,29 @@ async def test_erase_leaves_nothing_about_the_person(
     codes = await make_event(settings)
     paula = client.user(4003, first_name="Paulabelle")
     await sign_up_candidate(paula, codes.candidate, photo=png())
-    await tap(paula, "✅ C'est bon")
-    await asked(paula, "vous êtes inscrit·e")
+    await tap(paula, CONFIRM)
+    await asked(paula, SIGNED_UP)
     person_id = sql.scalar("select id from people where telegram_id = 4003")
     # An employer who wished to meet her, and a message waiting in the outbox for her.
     employer = client.user(4004, first_name="Quentin")
     await employer.command("start", codes.employer)
-    await tap(employer, "J'accepte")
-    await tap(employer, "C'est bien moi : Quentin")
-    for answer in ("Hôpital Nord", "DRH"):
-        await asyncio.sleep(0.2)
+    await tap(employer, AGREE)
+    await asked(employer, NAME_Q)
+    await tap(employer, its_me(employer))
+    for question, answer in ((COMPANY_Q, "Hôpital Nord"), (TITLE_Q, "DRH")):
+        await asked(employer, question)
         await employer.send(answer)
     await tap(employer, "Santé")
-    await tap(employer, "➡️ Valider")
-    await asked(employer, "Quels métiers")
+    await tap(employer, DONE)
+    await asked(employer, JOBS_Q)
     await employer.send("Aide-soignant·e")
     await tap(employer, "Lille Centre")
-    await tap(employer, "➡️ Valider")
+    await tap(employer, DONE)
     await tap(employer, "2")
     await tap(employer, "Paulabelle")
-    await tap(employer, "➡️ Valider")
-    await tap(employer, "✅ C'est bon")
-    await asked(employer, "vous êtes inscrit·e")
+    await tap(employer, DONE)
+    await tap(employer, CONFIRM)
+    await asked(employer, SIGNED_UP)
     assert sql.scalar("select wishes from registrations where role = 'employer'") == (
         f"[{person_id}]"
     )
@@ -137,23 +159,25 @@ async def test_erase_leaves_nothing_about_the_person(
     # She starts another sign-up and leaves a draft in the middle.
     other = await make_event(settings, name="Autre événement")
     await paula.command("start", other.candidate)
-    await tap(paula, "J'accepte")
-    await tap(paula, "C'est bien moi : Paulabelle")
+    await tap(paula, AGREE)
+    await tap(paula, its_me(paula))
     await tap(paula, "18-25")
     await tap(paula, "Santé")
-    await tap(paula, "➡️ Valider")
+    await tap(paula, DONE)
     await asked(paula, JOB_Q)
     assert await eventually(lambda: bool(traces(sql, "Paulabelle")))
 
     await paula.command("supprimer")
-    await asked(paula, "Voulez-vous vraiment effacer")
-    await tap(paula, "Non, garder")
-    await asked(paula, "Rien n'a été effacé")
+    await asked(paula, "Do you really want to erase all your data?")
+    await tap(paula, t("No, keep"))
+    await asked(paula, "Nothing was erased.")
     assert sql.scalar("select count(*) from people where telegram_id = 4003") == 1
     await paula.command("supprimer")
-    await tap(paula, "Oui, tout effacer")
-    await asked(paula, "toutes vos données sont effacées")
-    assert await eventually(lambda: traces(sql, 4003, "Paulabelle", "4003") == [])
+    await tap(paula, t("Yes, erase everything"))
+    await asked(paula, "Done: all your data has been erased.")
+    assert await eventually(lambda: traces(sql, 4003, "Paulabelle", "4003") == []), sql(
+        "select kind, status, payload, send_after from outbox where chat_id = 4003"
+    )
     assert sql.scalar("select count(*) from registrations where person_id = ?", person_id) == 0
     assert sql.scalar("select count(*) from candidate_profiles where person_id = ?", person_id) == 0
     assert sql.scalar("select count(*) from outbox where person_id = ?", person_id) == 0
@@ -163,10 +187,10 @@ async def test_erase_leaves_nothing_about_the_person(
 
     # Her old buttons and the draft are gone; the bot says so and stores nothing again.
     await paula.send("Infirmière")
-    await asked(paula, "Cette inscription n'est plus en cours")
+    await asked(paula, "I did not understand this message.")  # no conversation left
     await paula.press_data("erase:yes")
-    await asked(paula, "Rien à effacer")
-    await asyncio.sleep(0.2)
+    await asked(paula, "We stored nothing about you. Nothing to erase.")
+    await bot_runner.handled(client)  # the answers' after-effects (saved states) are done
     assert traces(sql, 4003, "Paulabelle", "4003") == []
     assert sql("select role, count from deletion_counts") == [("candidate", 1)]
 
@@ -183,10 +207,13 @@ async def test_idle_signup_is_closed_politely_and_forgotten(
         rita = client.user(4005, first_name="Rita")
         await rita.command("start", codes.candidate)
         await asked(rita, CONSENT)
-        await tap(rita, "J'accepte")
-        await asked(rita, "Quel est votre prénom")
-        closed = await asked(rita, "j'ai donc fermé cette inscription", timeout=6)
-        assert "Rien n'a été enregistré" in closed.text
+        await tap(rita, AGREE)
+        await asked(rita, NAME_Q)
+        closed = await asked(rita, IDLE_CLOSED, timeout=6)
+        assert contains(closed.text, IDLE_CLOSED)
+        assert contains(
+            closed.text, "You can start again at any time with your invitation link or /start."
+        )
         assert await eventually(
             lambda: sql.scalar("select count(*) from persisted_state where key like '%4005%'") == 0
         )

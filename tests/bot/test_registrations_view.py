@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -16,14 +15,27 @@ from bot.db.models.people import CandidateProfile, EmployerProfile, Person
 from bot.sandbox.client import BotMessage, SandboxClient, User
 from bot.services.events import EventDraft, QuestionView, SiteView, create_event
 from tests.conftest import STAFF_ID, BotRunner, Sql
+from tests.helpers.conversation import step
+from tests.helpers.texts import contains, says, t
+from tests.helpers.waiting import eventually
 
 YEAR = date.today().year + 1
-
-
-async def step(user: User, act: object, expect: str) -> BotMessage:
-    seen = max((m.message_id for m in await user.received()), default=0)
-    await act  # type: ignore[misc]
-    return await user.wait_for(lambda m: m.message_id > seen and expect in m.text)
+PAGE = "Page {page} of {pages}"
+PERSON_LINE = "{name} — {role}, {status}"
+BY_SITE = "• {site}: {candidates} candidates, {employers} employers"
+CSV_BUTTON = t("Download the list (CSV)")
+CSV_HEADERS = (
+    "Role",
+    "Status",
+    "First name",
+    "Last name",
+    "Site",
+    "Sectors",
+    "Target job / company",
+    "Programme",
+    "Constraints",
+    "Registered at",
+)
 
 
 async def seed(bot_runner: BotRunner) -> int:
@@ -125,31 +137,45 @@ async def test_staff_sees_counts_pages_cards_and_csv(
 ) -> None:
     event_id = await seed(bot_runner)
     staff = client.user(STAFF_ID, first_name="Sophie")
-    choose = await step(staff, staff.command("inscrits"), "Quel événement")
+    choose = await step(staff, lambda: staff.command("inscrits"), "Which event?")
     label = next(label for label in choose.button_labels if "Booster" in label)
     assert label.startswith("12/03 · Emploi <Booster> & co")
 
-    page = await step(staff, staff.press(label), "Page 1 sur 2")
-    counts = next(m for m in await staff.received() if "Inscrit·e·s — " in m.text)
-    assert "Inscrit·e·s — Emploi <Booster> & co" in counts.text
-    assert "Candidat·e·s : 10 (6 inscrit·e, 1 présence confirmée, 1 liste d'attente" in counts.text
-    assert "Employeur·se·s : 2 (2 présence confirmée)" in counts.text
-    assert "• Roubaix : 4 candidat·e·s, 0 employeur·se·s" in counts.text
-    assert "• pas de site choisi : 0 candidat·e·s, 2 employeur·se·s" in counts.text
+    page = await step(staff, lambda: staff.press(label), PAGE, page=1, pages=2)
+    counts = next(m for m in await staff.received() if says("<b>Sign-ups — {name}</b>")(m))
+    assert t("<b>Sign-ups — {name}</b>", name="Emploi <Booster> & co") in counts.text
+    candidates = t("{role}: {total}", role=t("Candidates"), total=10)
+    statuses = [(6, "registered"), (1, "attendance confirmed"), (1, "waiting list")]
+    details = ", ".join(f"{count} {t(status)}" for count, status in statuses)
+    assert f"{candidates} ({details}" in counts.text  # "count status" pairs, as the code joins
+    employers = t("{role}: {total}", role=t("Employers"), total=2)
+    assert f"{employers} (2 {t('attendance confirmed')})" in counts.text
+    assert t(BY_SITE, site="Roubaix", candidates=4, employers=0) in counts.text
+    assert t(BY_SITE, site=t("no site chosen"), candidates=0, employers=2) in counts.text
     assert page.text.count("\n") == 8  # a header line and eight people
-    assert '1. Éloïse Martin; "la" Grande — candidat·e, inscrit·e — Roubaix' in page.text
-    assert page.button_labels[-2:] == ["▶", "Télécharger la liste (CSV)"]
+    eloise = 'Éloïse Martin; "la" Grande'
+    first = t(PERSON_LINE, name=eloise, role=t("candidate"), status=t("registered"))
+    assert f"1. {first} — Roubaix" in page.text
+    assert page.button_labels[-2:] == ["▶", CSV_BUTTON]
 
     await staff.press("▶")
-    second = await staff.wait_for(lambda m: m.message_id == page.message_id and "2 sur 2" in m.text)
-    assert "Patron0 Dupont — employeur·se, présence confirmée" in second.text
+    second = await staff.wait_for(
+        lambda m: m.message_id == page.message_id and says(PAGE, page=2, pages=2)(m)
+    )
+    patron = t(
+        PERSON_LINE, name="Patron0 Dupont", role=t("employer"), status=t("attendance confirmed")
+    )
+    assert patron in second.text
     assert "◀" in second.button_labels
 
     await staff.press_data(f"insc:page:{event_id}:0", message_id=page.message_id)
-    await staff.wait_for(lambda m: m.message_id == page.message_id and "1 sur 2" in m.text)
-    await staff.press('1. Éloïse Martin; "la" Grande')
-    card = await staff.wait_for(lambda m: "Éloïse" in m.text and "Métier visé" in m.text)
-    assert "Contraintes (équipe seulement) : =HYPERLINK" in card.text
+    await staff.wait_for(
+        lambda m: m.message_id == page.message_id and says(PAGE, page=1, pages=2)(m)
+    )
+    await staff.press(f"1. {eloise}")
+    card = await staff.wait_for(lambda m: "Éloïse" in m.text and says("Target job: {value}")(m))
+    hyperlink = '=HYPERLINK("x")'
+    assert contains(card.text, "Constraints (staff only): {constraints}", constraints=hyperlink)
     assert card.kind == "photo" and card.photo is not None  # bot.portrait's rendered card
     assert Image.open(io.BytesIO(card.photo)).width > 100
 
@@ -158,61 +184,59 @@ async def test_staff_sees_counts_pages_cards_and_csv(
     data = document.document
     assert data is not None and data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == [
-        "Rôle",
-        "Statut",
-        "Prénom",
-        "Nom",
-        "Site",
-        "Secteurs",
-        "Métier visé / entreprise",
-        "Programme",
-        "Contraintes",
-        "Inscrit·e le",
-    ]
+    assert rows[0] == [t(header) for header in CSV_HEADERS]
     assert len(rows) == 13 and all(len(row) == 10 for row in rows)
     eloise = rows[1]
-    assert eloise[:5] == ["candidat·e", "inscrit·e", "Éloïse", 'Martin; "la" Grande', "Roubaix"]
+    assert eloise[:5] == [
+        t("candidate"),
+        t("registered"),
+        "Éloïse",
+        'Martin; "la" Grande',
+        "Roubaix",
+    ]
     assert eloise[5] == "Commerce et vente, Services à la personne"
     assert eloise[6:9] == ["Vendeuse", "RSA", '\'=HYPERLINK("x")']  # no formula in Excel
     assert eloise[9] == f"02/11/{YEAR - 1} 10:15"  # Paris time
     employer = rows[-1]
-    assert employer[:2] == ["employeur·se", "présence confirmée"]
-    assert employer[4] == "À distance" and employer[6] == "Boulangerie <Paul>"
+    assert employer[:2] == [t("employer"), t("attendance confirmed")]
+    assert employer[4] == t("Remote") and employer[6] == "Boulangerie <Paul>"
     assert employer[7:9] == ["", ""]  # programme and constraints are candidates' only
     assert ";" in data.decode("utf-8-sig").splitlines()[0]
 
 
 async def _press_csv(staff: User) -> BotMessage:
-    await staff.press("Télécharger la liste (CSV)")
-    for _attempt in range(100):
-        documents = [m for m in await staff.received() if m.kind == "document"]
-        if documents:
-            return documents[-1]
-        await asyncio.sleep(0.05)
-    raise AssertionError("no CSV received")
+    await staff.press(CSV_BUTTON)
+
+    async def documents() -> list[BotMessage]:
+        return [m for m in await staff.received() if m.kind == "document"]
+
+    if not await eventually(documents):
+        raise AssertionError("no CSV received")
+    return (await documents())[-1]
 
 
 async def test_empty_event_stale_and_forged_buttons(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql
 ) -> None:
     staff = client.user(STAFF_ID, first_name="Sophie")
-    await step(staff, staff.command("inscrits"), "Pas encore d'événement")
+    await step(
+        staff, lambda: staff.command("inscrits"), "No event yet. Type /evenement to create one."
+    )
     event_id = await seed(bot_runner)
     await forget_registrations(bot_runner, keep_telegram_id=5000)
-    choose = await step(staff, staff.command("inscrits"), "Quel événement")
-    await step(staff, staff.press(choose.button_labels[0]), "Page 1 sur 1")
+    choose = await step(staff, lambda: staff.command("inscrits"), "Which event?")
+    await step(staff, lambda: staff.press(choose.button_labels[0]), PAGE, page=1, pages=1)
     await staff.press_data(f"insc:ev:{event_id + 40}")
     await staff.press_data("insc:card:99999")
     await staff.press_data("insc:page:abc:1")
     await staff.press_data("insc:csv:")
-    await asyncio.sleep(0.4)
+    await bot_runner.handled(client)
     answers = [answer.get("text") or "" for answer in await staff.callback_answers()][-4:]
     assert answers == [
-        "Cet événement n'existe plus.",
-        "Cette personne n'est plus inscrite.",
-        "Ce bouton n'est plus valable.",
-        "Ce bouton n'est plus valable.",
+        t("This event no longer exists."),
+        t("This person is no longer registered."),
+        t("This button is no longer valid."),
+        t("This button is no longer valid."),
     ]
     await forget_registrations(bot_runner, keep_telegram_id=None)
-    await step(staff, staff.press(choose.button_labels[0]), "Personne ne s'est encore inscrit")
+    await step(staff, lambda: staff.press(choose.button_labels[0]), "Nobody has signed up yet.")

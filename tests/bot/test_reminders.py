@@ -3,9 +3,8 @@ for withdrawals and cancelled events."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,10 +19,14 @@ from bot.outbox import wake
 from bot.sandbox.client import SandboxClient, User
 from bot.services.reminders import cancel_reminders, event_changed, schedule_reminders
 from tests.conftest import BotRunner, Sql
+from tests.helpers.texts import begins, contains, says, says_n, t
+from tests.helpers.waiting import drained, eventually
 
 PARIS = ZoneInfo("Europe/Paris")
 STARTS = datetime(2030, 3, 12, 13, 30, tzinfo=PARIS)  # a Tuesday
-REMINDER = "Rappel : Ose ton projet"
+is_reminder = begins("Reminder: {event}", event="Ose ton projet")
+TOMORROW = "It is tomorrow."
+IN_HOURS = ("It is in {count} hour.", "It is in {count} hours.")
 
 
 @pytest.fixture(autouse=True)
@@ -78,17 +81,8 @@ async def move_clock_to(runner: BotRunner, moment: datetime) -> None:
     wake(runner.application)
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """Results are committed a moment after Telegram answers: poll the table a little."""
-    for _ in range(int(timeout / 0.05)):
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
-
-
 def reminders(messages: list) -> list:  # type: ignore[type-arg]
-    return [m for m in messages if m.text.startswith(REMINDER)]
+    return [m for m in messages if is_reminder(m)]
 
 
 async def test_reminders_fire_on_time_and_survive_a_restart(
@@ -99,18 +93,19 @@ async def test_reminders_fire_on_time_and_survive_a_restart(
     await bot_runner.restart()
 
     await move_clock_to(bot_runner, STARTS - timedelta(days=1, seconds=-1))
-    first = await alice.wait_for(lambda m: m.text.startswith(REMINDER), timeout=5)
-    assert "C'est demain." in first.text
-    assert "mardi 12 mars 2030 à 13 h 30" in first.text
-    assert "OSEO Vaud, Rue de Genève 52, Lausanne" in first.text
+    first = await alice.wait_for(is_reminder, timeout=5)
+    assert contains(first.text, TOMORROW)
+    # The day and time as Babel writes them in French (calendar data, not a catalog line).
+    assert t("When: {when}", when="mardi 12 mars 2030 à 13 h 30") in first.text
+    assert t("Where: {place}", place="OSEO Vaud, Rue de Genève 52, Lausanne") in first.text
     assert first.buttons == [
-        [("Je confirme ma présence", f"att:{registration_id}:yes")],
-        [("Je ne pourrai pas venir", f"att:{registration_id}:no")],
+        [(t("I confirm I will come"), f"att:{registration_id}:yes")],
+        [(t("I will not be able to come"), f"att:{registration_id}:no")],
     ]
     assert len(reminders(await alice.received())) == 1  # H-2 is not due yet
 
     await move_clock_to(bot_runner, STARTS - timedelta(hours=2, seconds=-1))
-    await alice.wait_for(lambda m: "C'est dans 2 heures." in m.text, timeout=5)
+    await alice.wait_for(says_n(*IN_HOURS, 2), timeout=5)
     assert len(reminders(await alice.received())) == 2
     assert await eventually(
         lambda: (
@@ -138,11 +133,11 @@ async def test_no_reminder_after_withdrawal_or_cancellation(
         assert await event_changed(session, other.id) == 2
 
     await move_clock_to(bot_runner, STARTS - timedelta(minutes=30))
-    await users[2].wait_for(lambda m: "C'est dans 2 heures." in m.text, timeout=5)
-    await users[2].wait_for(lambda m: "C'est demain." in m.text, timeout=5)
+    await users[2].wait_for(says_n(*IN_HOURS, 2), timeout=5)
+    await users[2].wait_for(says(TOMORROW), timeout=5)
+    await drained(sql)  # every reminder due is sent or refused by now
     for user in (users[0], users[1], users[3]):
         assert reminders(await user.received()) == []
-    await asyncio.sleep(0.5)
     refused = sql(
         "SELECT count(*) FROM outbox WHERE kind='reminder' AND status='cancelled' "
         "AND last_error='refused at send time'"

@@ -7,18 +7,19 @@ does not change.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telegram.ext import CommandHandler
 
 from bot.commands import COMMANDS, STAFF_ONLY
 from bot.sandbox.client import SandboxClient, User
-from tests.bot.test_plan import drained, open_plan, publish, seed_event
 from tests.conftest import BotRunner, Sql
+from tests.helpers.plan import is_convocation, open_plan, publish, seed_event
+from tests.helpers.texts import contains, t
+from tests.helpers.waiting import drained, eventually
 
-REFUSED_COMMAND = "réservée à l'équipe"
-REFUSED_BUTTON = "réservé à l'équipe"
+REFUSED_COMMAND = "This command is for the organising team only."
+REFUSED_BUTTON = "This is for the organising team only."
 
 
 def staff_commands(runner: BotRunner) -> list[str]:
@@ -38,13 +39,18 @@ def snapshot(sql: Sql) -> dict[str, Any]:
     tables = [
         name
         for (name,) in sql("select name from sqlite_master where type = 'table'")
-        if name not in ("persisted_state", "alembic_version") and not name.startswith("sqlite_")
+        # The inbox keeps a trace of every update and replies pass through the outbox:
+        # both grow with any message, refused or not.
+        if name not in ("persisted_state", "alembic_version", "inbox", "outbox")
+        and not name.startswith("sqlite_")
     ]
     state: dict[str, Any] = {name: sql.scalar(f'select count(*) from "{name}"') for name in tables}
     state["registrations"] = sql("select * from registrations order by id")
     state["plans"] = sql("select id, published_at, plan from plans order by id")
     state["people"] = sql("select id, role from people order by id")
-    state["outbox_keys"] = sql("select idempotency_key from outbox order by id")
+    state["outbox_keys"] = sql(
+        "select idempotency_key from outbox where kind != 'reply' order by id"
+    )
     return state
 
 
@@ -54,17 +60,18 @@ async def refused_everything(user: User, commands: list[str], forged: list[str])
         await user.command(name)
         await user.wait_for_count(before + 1)
         replies = [m.text for m in (await user.received())[before:]]
-        assert [REFUSED_COMMAND in text for text in replies] == [True], (name, replies)
+        assert [contains(text, REFUSED_COMMAND) for text in replies] == [True], (name, replies)
     for data in forged:
         await user.press_data(data)
-    for _ in range(100):
-        answers = await user.callback_answers()
-        if len(answers) >= len(forged):
-            break
-        await asyncio.sleep(0.05)
+
+    async def all_answered() -> bool:
+        return len(await user.callback_answers()) >= len(forged)
+
+    await eventually(all_answered)
+    answers = await user.callback_answers()
     assert len(answers) == len(forged)
     for answer, data in zip(answers, forged, strict=True):
-        assert REFUSED_BUTTON in (answer.get("text") or ""), (data, answer)
+        assert contains(answer.get("text") or "", REFUSED_BUTTON), (data, answer)
 
 
 async def test_staff_commands_and_buttons_refused_to_participants(
@@ -73,7 +80,7 @@ async def test_staff_commands_and_buttons_refused_to_participants(
     scenario = await seed_event(bot_runner, client)
     await open_plan(scenario)
     await publish(scenario)
-    await scenario.candidates["Alice"].wait_for(lambda m: "Votre convocation" in m.text, 10)
+    await scenario.candidates["Alice"].wait_for(is_convocation, 10)
     commands = staff_commands(bot_runner)
     assert {"plan", "presences"} <= set(commands)
     plan_id = sql.scalar("select max(id) from plans")
@@ -96,13 +103,73 @@ async def test_staff_commands_and_buttons_refused_to_participants(
         f"pres:remind:{event_id}",
         f"pres:mark:{event_id}",
         f"pres:at:{reg['Bruno']}:1",
+        # Malformed data under staff prefixes: refused the same way (checked before parsing).
+        "plan:ev:²",
+        f"plan:ev:{event_id}:1",
+        f"plan:to:{plan_id}:1:{alice}:{site}:-2",
+        "pres:at:1:2",
+        "pres:ev:" + "9" * 19,
+        "insc:card:²",
+        "bc:send:²",
     ]
     await drained(sql)
     before = snapshot(sql)
     await refused_everything(scenario.candidates["Bruno"], commands, forged)
     await refused_everything(scenario.employers["Marie"], commands, forged)
-    await asyncio.sleep(0.3)
+    await bot_runner.handled(client)
     assert snapshot(sql) == before
     # Nobody got an export file by forging the button.
     for user in (scenario.candidates["Bruno"], scenario.employers["Marie"]):
         assert not [m for m in await user.received() if m.filename and m.filename.endswith(".json")]
+
+
+async def test_malformed_buttons_are_answered_and_change_nothing(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    """Forged data under a known prefix gets "no longer valid": no crash, nothing changes."""
+    scenario = await seed_event(bot_runner, client)
+    await open_plan(scenario)
+    staff, alice = scenario.staff, scenario.candidates["Alice"]
+    plan_id = sql.scalar("select max(id) from plans")
+    await bot_runner.handled(client)
+    before = lasting(sql)
+    replied = {
+        "This button is no longer valid. Type /plan.": [
+            "plan:ev:²",
+            f"plan:pub:{plan_id}:1",
+            f"plan:who:{plan_id}:1:x1",
+            "plan:to:1:1:c1:s1:" + "9" * 19,
+            "plan:nothing:1",
+        ],
+        "This button is no longer valid. Type /presences.": ["pres:at:1:2", "pres:ev:-1"],
+    }
+    alerts = {
+        "This button is no longer valid. Type /broadcast.": ["bc:send:²", "bc:drop:1:1"],
+        "This button is no longer valid. Type /start.": ["role:admin"],
+        "This button is not valid.": ["erase:maybe"],
+        "This button is no longer valid.": ["insc:ev:1²", "insc:page:1:-1"],
+    }
+    for group in (*replied.values(), *alerts.values()):
+        for data in group:
+            await staff.press_data(data)
+    for data in ("att:²:yes", "att:1:maybe", "offer:1:nosure"):
+        await alice.press_data(data)
+    await bot_runner.handled(client)
+    texts = [m.text for m in await staff.received()]
+    for message, sent in replied.items():
+        assert texts.count(t(message)) == len(sent), (message, texts)
+    answers = [a.get("text") or "" for a in await staff.callback_answers()]
+    for message, sent in alerts.items():
+        assert answers.count(t(message)) == len(sent), (message, answers)
+    texts = [m.text for m in await alice.received()]
+    assert texts.count(t("This button is no longer valid.")) == 3, texts
+    assert lasting(sql) == before
+
+
+def lasting(sql: Sql) -> dict[str, Any]:
+    """The snapshot without the record of updates and of the replies they got."""
+    state = snapshot(sql)
+    state.pop("inbox", None)
+    state["outbox"] = sql("select idempotency_key from outbox where kind != 'reply' order by id")
+    state.pop("outbox_keys")
+    return state

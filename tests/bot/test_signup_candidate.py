@@ -2,155 +2,48 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
-
-from PIL import Image
 
 from bot.config import Settings
-from bot.db.base import utcnow
-from bot.db.models.events import EligibilityQuestion, Event, Site
-from bot.db.session import Database
-from bot.sandbox.client import BotMessage, SandboxClient, User
+from bot.sandbox.client import SandboxClient
 from tests.conftest import BotRunner, Sql
+from tests.helpers.signup import (
+    AGE_Q,
+    AGREE,
+    ALL,
+    CONFIRM,
+    CONSENT,
+    CONSTRAINTS_Q,
+    DONE,
+    JOB_Q,
+    NAME_Q,
+    NOTHING_TO_REPORT,
+    PHOTO_Q,
+    PROGRAMME_Q,
+    QUALITIES_Q,
+    REFUSE,
+    SECTORS_Q,
+    SIGNED_UP,
+    SKILLS_Q,
+    SKIP,
+    SUMMARY,
+    answers_texts,
+    asked,
+    count_of,
+    edit,
+    its_me,
+    make_event,
+    png,
+    sign_up_candidate,
+    tap,
+)
+from tests.helpers.texts import contains, says, t
+from tests.helpers.waiting import eventually
 
-CONSENT = "Avant de commencer"
-NAME_Q = "Quel est votre prénom"
-AGE_Q = "Quel âge avez-vous"
-SECTORS_Q = "Quels secteurs vous intéressent"
-JOB_Q = "Quel métier visez-vous"
-SKILLS_Q = "Quelles sont vos compétences"
-QUALITIES_Q = "Quelles sont vos qualités"
-PROGRAMME_Q = "Quel accompagnement"
-SITE_Q = "Quel site"
-CONSTRAINTS_Q = "Y a-t-il quelque chose"
-PHOTO_Q = "ajouter une photo"
-SUMMARY = "Vérifiez vos réponses"
-DONE = "➡️ Valider"
-ALL = "➡️ C'est tout"
-
-
-@dataclass(frozen=True)
-class Codes:
-    event_id: int
-    candidate: str
-    employer: str
-
-
-async def make_event(
-    settings: Settings,
-    *,
-    sites: tuple[str, ...] = ("Lille Centre",),
-    questions: tuple[tuple[str, bool], ...] = (),
-    remote_site: bool = False,
-    name: str = "Ose ton projet",
-) -> Codes:
-    """An open event row written with our own models, as staff would have created it."""
-    database = Database(settings.resolved_database_url)
-    await database.migrate()
-    token = secrets.token_urlsafe(8)
-    try:
-        async with database.session() as session:
-            event = Event(
-                name=name,
-                starts_at=utcnow() + timedelta(days=10),
-                candidate_code=f"c_{token}",
-                employer_code=f"e_{token}",
-            )
-            event.sites = [Site(name=site, position=i) for i, site in enumerate(sites)]
-            if remote_site:
-                event.sites.append(Site(name="Visio", position=len(sites), remote=True))
-            event.questions = [
-                EligibilityQuestion(text=text, admitting_answer=admitting, position=i)
-                for i, (text, admitting) in enumerate(questions)
-            ]
-            session.add(event)
-            await session.flush()
-            return Codes(event.id, event.candidate_code, event.employer_code)
-    finally:
-        await database.dispose()
-
-
-async def asked(user: User, fragment: str, timeout: float = 5) -> BotMessage:
-    return await user.wait_for(lambda m: fragment in m.text, timeout=timeout)
-
-
-async def tap(user: User, label: str, timeout: float = 5) -> None:
-    """Press `label` once a bot message shows it (the bot answers asynchronously)."""
-    await user.wait_for(
-        lambda m: any(text == label for row in m.buttons for text, _data in row), timeout
-    )
-    await user.press(label)
-
-
-async def count_of(user: User, fragment: str, expected: int | None = None) -> int:
-    """How many bot messages contain `fragment` (waiting a little for `expected`)."""
-    for _attempt in range(40):
-        count = len([m for m in await user.received() if fragment in m.text])
-        if expected is None or count >= expected:
-            return count
-        await asyncio.sleep(0.05)
-    return count
-
-
-async def answers_texts(user: User) -> list[str]:
-    return [answer.get("text") or "" for answer in await user.callback_answers()]
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """The bot writes its state right after replying: poll instead of sleeping blindly."""
-    for _attempt in range(int(timeout / 0.05)):
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
-
-
-def png(colour: tuple[int, int, int] = (200, 30, 30), size: int = 300) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), colour).save(out, format="PNG")
-    return out.getvalue()
-
-
-async def sign_up_candidate(
-    user: User, code: str, *, photo: bytes | None = None, site: str | None = None
-) -> None:
-    """The shortest path: every question answered with its first button or a short text."""
-    await user.command("start", code)
-    await asked(user, CONSENT)
-    await tap(user, "J'accepte")
-    await asked(user, NAME_Q)
-    await tap(user, f"C'est bien moi : {user.first_name}")
-    await asked(user, AGE_Q)
-    await tap(user, "26-35")
-    await asked(user, SECTORS_Q)
-    await tap(user, "Santé")
-    await tap(user, DONE)
-    await asked(user, JOB_Q)
-    await user.send("Aide-soignante")
-    await asked(user, SKILLS_Q)
-    await tap(user, "Accueil du public")
-    await tap(user, ALL)
-    await asked(user, QUALITIES_Q)
-    await tap(user, "Patient·e")
-    await tap(user, ALL)
-    await asked(user, PROGRAMME_Q)
-    await tap(user, "COI")
-    if site:
-        await asked(user, SITE_Q)
-        await tap(user, site)
-    await asked(user, CONSTRAINTS_Q)
-    await tap(user, "Rien à signaler")
-    await asked(user, PHOTO_Q)
-    if photo:
-        await user.send_photo(photo)
-    else:
-        await tap(user, "Passer")
+PRESS_A_BUTTON = "Please press one of the buttons."
+OLDER_QUESTION = "This button belongs to an older question. Please use the latest message."
+TOO_LONG = "This is too long: {limit} characters at most (you wrote {count})."
+DIPLOMA = "Avez-vous un diplôme de moins de deux ans ?"  # the event's own question (data)
 
 
 async def test_candidate_signs_up_from_link_end_to_end(
@@ -161,10 +54,10 @@ async def test_candidate_signs_up_from_link_end_to_end(
     await sign_up_candidate(alice, codes.candidate, photo=png(), site="Roubaix")
     summary = await asked(alice, SUMMARY)
     assert "Aide-soignante" in summary.text and "Roubaix" in summary.text
-    assert "Photo : oui" in summary.text
+    assert contains(summary.text, "Photo: {value}", value=t("yes"))
     assert sql.scalar("select count(*) from registrations") == 0  # nothing before "C'est bon"
-    await tap(alice, "✅ C'est bon")
-    await asked(alice, "vous êtes inscrit·e à « Ose ton projet »")
+    await tap(alice, CONFIRM)
+    await asked(alice, SIGNED_UP, event="Ose ton projet")
 
     person = sql("select id, first_name, role, consent_at from people where telegram_id = 1001")
     assert person and person[0][1:3] == ("Alice", "candidate") and person[0][3] is not None
@@ -198,9 +91,11 @@ async def test_refusing_consent_stores_nothing(
     bob = client.user(1002, first_name="Bob")
     await bob.command("start", codes.candidate)
     await asked(bob, CONSENT)
-    await tap(bob, "Je refuse")
-    refusal = await asked(bob, "rien n'a été enregistré")
-    assert "rouvrez le lien" in refusal.text
+    await tap(bob, REFUSE)
+    refusal = await asked(bob, "All right, nothing has been stored.")
+    assert contains(
+        refusal.text, "If you change your mind, open the invitation link again or type /start."
+    )
     assert sql.scalar("select count(*) from people where telegram_id = 1002") == 0
     assert sql.scalar("select count(*) from registrations") == 0
     assert sql.scalar("select count(*) from candidate_profiles") == 0
@@ -217,35 +112,35 @@ async def test_bad_inputs_are_refused_in_french_and_nothing_is_lost(
     await carla.command("start", codes.candidate)
     await asked(carla, CONSENT)
     await carla.send("oui")  # text where a button is expected
-    await asked(carla, "Appuyez sur un des boutons")
+    await asked(carla, PRESS_A_BUTTON)
     assert await count_of(carla, CONSENT, 2) == 2  # asked again
-    await tap(carla, "J'accepte")
+    await tap(carla, AGREE)
     await asked(carla, NAME_Q)
     await carla.send("   ")
-    await asked(carla, "Votre réponse est vide")
+    await asked(carla, "Your answer is empty. Please write a few words.")
     await carla.send("<b>Carla</b> & Co, Dupont")
     await asked(carla, AGE_Q)
     await carla.send_photo(png())
-    await asked(carla, "Appuyez sur un des boutons")
+    await asked(carla, PRESS_A_BUTTON)
     await carla.press_data("su:zzzz:age:0")  # forged nonce
     await carla.press_data("su:" + (await carla.last()).buttons[0][0][1].split(":")[1] + ":age:9")
-    await asyncio.sleep(0.3)
+    await bot_runner.handled(client)
     texts = await answers_texts(carla)
-    assert any("question précédente" in text for text in texts)
-    assert any("pas valable" in text for text in texts)
+    assert t(OLDER_QUESTION) in texts
+    assert t("This button is not valid.") in texts
     await tap(carla, "18-25")
     await asked(carla, SECTORS_Q)
     await tap(carla, DONE)  # nothing chosen yet
-    await asyncio.sleep(0.2)
-    assert any("au moins un secteur" in text for text in await answers_texts(carla))
+    await bot_runner.handled(client)
+    assert t("Choose at least one sector.") in await answers_texts(carla)
     await tap(carla, "Commerce et vente")
     await tap(carla, DONE)
     await asked(carla, JOB_Q)
     await carla.send("x" * 5000)
-    too_long = await asked(carla, "C'est trop long")
-    assert "200 caractères" in too_long.text
+    too_long = await asked(carla, TOO_LONG)
+    assert contains(too_long.text, TOO_LONG, limit=200)
     await carla.send_photo(png())
-    await asked(carla, "Répondez par un message écrit")
+    await asked(carla, "Please answer with a text message.")
     assert sql.scalar("select count(*) from people where telegram_id = 1003") == 0
     await carla.send("Vendeuse")
     await asked(carla, SKILLS_Q)
@@ -262,14 +157,14 @@ async def test_bad_inputs_are_refused_in_french_and_nothing_is_lost(
     await carla.send("Garde d'enfants <après 16h>")
     await asked(carla, PHOTO_Q)
     await carla.send("voici")
-    await asked(carla, "Envoyez une photo")
-    await tap(carla, "Passer")
+    await asked(carla, "Please send a photo, or press “Skip”.")
+    await tap(carla, SKIP)
     summary = await asked(carla, SUMMARY)
     assert "&lt;b&gt;" not in summary.text  # the client shows rendered text
     assert "<b>Carla</b> & Co Dupont" in summary.text
     assert summary.parse_mode == "HTML"
-    await tap(carla, "✅ C'est bon")
-    await asked(carla, "vous êtes inscrit·e")
+    await tap(carla, CONFIRM)
+    await asked(carla, SIGNED_UP)
     row = sql("select first_name, last_name from people where telegram_id = 1003")
     assert row == [("<b>Carla</b> & Co", "Dupont")]
     profile = sql("select strengths, constraints from candidate_profiles")[0]
@@ -284,17 +179,18 @@ async def test_double_press_on_confirm_makes_one_registration(
     dan = client.user(1004, first_name="Dan")
     await sign_up_candidate(dan, codes.candidate)
     summary = await asked(dan, SUMMARY)
-    confirm = next(data for row in summary.buttons for label, data in row if "C'est bon" in label)
+    confirm = next(data for row in summary.buttons for label, data in row if label == CONFIRM)
     await dan.press_data(str(confirm), message_id=summary.message_id)
     await dan.press_data(str(confirm), message_id=summary.message_id)
-    await asked(dan, "vous êtes inscrit·e")
-    await asyncio.sleep(0.3)
+    await asked(dan, SIGNED_UP)
+    await bot_runner.handled(client)  # both presses are handled: nothing more is coming
     assert sql.scalar("select count(*) from registrations") == 1
-    assert await count_of(dan, "vous êtes inscrit·e") == 1
-    assert any("plus valable" in text for text in await answers_texts(dan))
+    assert await count_of(dan, SIGNED_UP) == 1
+    stale = "This button is no longer valid. To sign up, open your invitation link again."
+    assert t(stale) in await answers_texts(dan)
     # Opening the link again says so instead of signing up twice.
     await dan.command("start", codes.candidate)
-    await asked(dan, "déjà inscrit·e")
+    await asked(dan, "You are already signed up for “{event}”.", event="Ose ton projet")
     assert sql.scalar("select count(*) from registrations") == 1
 
 
@@ -305,9 +201,9 @@ async def test_restart_mid_signup_resumes_at_the_same_step(
     eve = client.user(1005, first_name="Eve")
     await eve.command("start", codes.candidate)
     await asked(eve, CONSENT)
-    await tap(eve, "J'accepte")
+    await tap(eve, AGREE)
     await asked(eve, NAME_Q)
-    await tap(eve, "C'est bien moi : Eve")
+    await tap(eve, its_me(eve))
     await asked(eve, AGE_Q)
     await tap(eve, "46-55")
     await asked(eve, SECTORS_Q)
@@ -326,13 +222,13 @@ async def test_restart_mid_signup_resumes_at_the_same_step(
     await asked(eve, PROGRAMME_Q)
     await tap(eve, "COFA")
     await asked(eve, CONSTRAINTS_Q)
-    await tap(eve, "Rien à signaler")
+    await tap(eve, NOTHING_TO_REPORT)
     await asked(eve, PHOTO_Q)
-    await tap(eve, "Passer")
+    await tap(eve, SKIP)
     summary = await asked(eve, SUMMARY)
     assert "46-55" in summary.text and "Industrie" in summary.text and "Soudeuse" in summary.text
-    await tap(eve, "✅ C'est bon")
-    await asked(eve, "vous êtes inscrit·e")
+    await tap(eve, CONFIRM)
+    await asked(eve, SIGNED_UP)
     assert sql.scalar("select target_job from candidate_profiles") == "Soudeuse"
 
 
@@ -345,12 +241,12 @@ async def test_two_candidates_interleaved_never_mix(
     for user in (fay, gus):
         await user.command("start", codes.candidate)
         await asked(user, CONSENT)
-    await tap(fay, "J'accepte")
-    await tap(gus, "J'accepte")
+    await tap(fay, AGREE)
+    await tap(gus, AGREE)
     await asked(fay, NAME_Q)
     await asked(gus, NAME_Q)
     await gus.send("Gustave")
-    await tap(fay, "C'est bien moi : Fay")
+    await tap(fay, its_me(fay))
     for user, age in ((fay, "18-25"), (gus, "56+")):
         await asked(user, AGE_Q)
         await tap(user, age)
@@ -372,12 +268,12 @@ async def test_two_candidates_interleaved_never_mix(
         await asked(user, PROGRAMME_Q)
         await tap(user, "Autre")
         await asked(user, CONSTRAINTS_Q)
-        await tap(user, "Rien à signaler")
+        await tap(user, NOTHING_TO_REPORT)
         await asked(user, PHOTO_Q)
-        await tap(user, "Passer")
+        await tap(user, SKIP)
         await asked(user, SUMMARY)
-        await tap(user, "✅ C'est bon")
-        await asked(user, "vous êtes inscrit·e")
+        await tap(user, CONFIRM)
+        await asked(user, SIGNED_UP)
     rows = sql(
         "select p.first_name, c.age_band, c.target_job, c.sectors from people p"
         " join candidate_profiles c on c.person_id = p.id order by p.telegram_id"
@@ -393,13 +289,13 @@ async def test_ineligible_answer_ends_politely_and_is_recorded(
 ) -> None:
     codes = await make_event(
         settings,
-        questions=(("Avez-vous un diplôme de moins de deux ans ?", True),),
+        questions=((DIPLOMA, True),),
     )
     hugo = client.user(1008, first_name="Hugo")
     await hugo.command("start", codes.candidate)
-    await tap(hugo, "J'accepte")
+    await tap(hugo, AGREE)
     await asked(hugo, NAME_Q)
-    await tap(hugo, "C'est bien moi : Hugo")
+    await tap(hugo, its_me(hugo))
     await asked(hugo, AGE_Q)
     await tap(hugo, "26-35")
     await asked(hugo, SECTORS_Q)
@@ -415,15 +311,21 @@ async def test_ineligible_answer_ends_politely_and_is_recorded(
     await tap(hugo, ALL)
     await asked(hugo, PROGRAMME_Q)
     await tap(hugo, "Coaching+")
-    question = await asked(hugo, "diplôme de moins de deux ans")
-    await tap(hugo, "Non")
-    ending = await asked(hugo, "Vous ne pouvez donc pas vous y inscrire")
-    assert "diplôme de moins de deux ans" in ending.text
+    question = await hugo.wait_for(lambda m: DIPLOMA in m.text)
+    await tap(hugo, t("No"))
+    ending = await asked(
+        hugo, "So you cannot sign up for it this time. Your adviser can suggest other events."
+    )
+    assert contains(
+        ending.text,
+        "This event is for people who answer the other way to: “{question}”.",
+        question=DIPLOMA,
+    )
     assert sql("select status, eligibility_answers from registrations") == [
         ("ineligible", '{"' + question.buttons[0][0][1].split(":")[3] + '": false}')
     ]
     await hugo.send("encore")  # the conversation is over: nothing happens to the data
-    await asyncio.sleep(0.3)
+    await bot_runner.handled(client)
     assert sql.scalar("select count(*) from registrations") == 1
 
 
@@ -433,14 +335,14 @@ async def test_plain_start_offers_open_events_then_corrections_from_summary(
     await make_event(settings, name="Job dating Lille")
     ines = client.user(1009, first_name="Inès")
     await ines.command("start")
-    await asked(ines, "Bienvenue")
-    await tap(ines, "Candidat·e")
-    await asked(ines, "À quel événement")
+    await asked(ines, "Hello {name}! Welcome to Passerelle.", name="Inès")
+    await tap(ines, t("Candidate"))
+    await asked(ines, "Which event do you want to sign up for?")
     await tap(ines, "Job dating Lille")
     await asked(ines, CONSENT)
-    await tap(ines, "J'accepte")
+    await tap(ines, AGREE)
     await asked(ines, NAME_Q)
-    await tap(ines, "C'est bien moi : Inès")
+    await tap(ines, its_me(ines))
     await asked(ines, AGE_Q)
     await tap(ines, "36-45")
     await asked(ines, SECTORS_Q)
@@ -457,17 +359,17 @@ async def test_plain_start_offers_open_events_then_corrections_from_summary(
     await asked(ines, PROGRAMME_Q)
     await tap(ines, "RSA")
     await asked(ines, CONSTRAINTS_Q)
-    await tap(ines, "Rien à signaler")
+    await tap(ines, NOTHING_TO_REPORT)
     await asked(ines, PHOTO_Q)
-    await tap(ines, "Passer")
+    await tap(ines, SKIP)
     await asked(ines, SUMMARY)
-    await tap(ines, "✏️ Métier visé")
+    await tap(ines, edit("Job"))
     await asked(ines, JOB_Q)
     assert await count_of(ines, JOB_Q, 2) == 2
     await ines.send("Cheffe de cuisine")
-    summary = await ines.wait_for(lambda m: SUMMARY in m.text and "Cheffe" in m.text)
+    summary = await ines.wait_for(lambda m: says(SUMMARY)(m) and "Cheffe" in m.text)
     assert "Cuisine" in summary.text
     await ines.command("annuler")
-    await asked(ines, "C'est annulé")
+    await asked(ines, "Cancelled. Nothing has been stored.")
     assert sql.scalar("select count(*) from registrations") == 0
     assert sql.scalar("select count(*) from candidate_profiles") == 0

@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from bot.config import Settings
 from bot.sandbox.client import SandboxClient
-from tests.bot.test_signup_candidate import (
+from tests.conftest import STAFF_ID, BotRunner, Sql
+from tests.helpers.signup import (
+    AGREE,
+    ALL,
+    COMPANY_Q,
+    CONFIRM,
     CONSENT,
+    CONSTRAINTS_Q,
     DONE,
+    EMPLOYER_SECTORS_Q,
+    HOW_MANY_Q,
+    JOB_Q,
+    JOBS_Q,
     NAME_Q,
+    NOTHING_TO_REPORT,
+    PHOTO_Q,
+    QUALITIES_Q,
+    REFUSE,
+    SIGNED_UP,
+    SKILLS_Q,
+    SKIP,
+    STAFF_CONSENT,
+    STAFF_NAME_Q,
     SUMMARY,
+    TITLE_Q,
+    WHERE_Q,
+    WISH_Q,
     asked,
     make_event,
     sign_up_candidate,
     tap,
 )
-from tests.conftest import STAFF_ID, BotRunner, Sql
+from tests.helpers.texts import contains, t
 
-COMPANY_Q = "nom de votre entreprise"
-TITLE_Q = "Quelle est votre fonction"
-SECTORS_Q = "Dans quels secteurs travaillez-vous"
-JOBS_Q = "Quels métiers recrutez-vous"
-WHERE_Q = "Où pouvez-vous venir"
-HOW_MANY_Q = "Combien de candidat·e·s"
-WISH_Q = "Voulez-vous rencontrer"
+EMPLOYER_STORED = (
+    "• Stored: your name, company, job title, sectors, the jobs you recruit for, your sites and "
+    "how many candidates you can meet."
+)
 
 
 async def test_employer_signs_up_and_wishes_to_meet_a_candidate(
@@ -34,21 +52,21 @@ async def test_employer_signs_up_and_wishes_to_meet_a_candidate(
     codes = await make_event(settings, sites=("Lille Centre", "Roubaix"), remote_site=True)
     alice = client.user(2001, first_name="Alice")
     await sign_up_candidate(alice, codes.candidate, site="Lille Centre")
-    await tap(alice, "✅ C'est bon")
-    await asked(alice, "vous êtes inscrit·e")
+    await tap(alice, CONFIRM)
+    await asked(alice, SIGNED_UP)
 
     paul = client.user(2002, first_name="Paul")
     await paul.command("start", codes.employer)
     consent = await asked(paul, CONSENT)
-    assert "entreprise" in consent.text
-    await tap(paul, "J'accepte")
+    assert contains(consent.text, EMPLOYER_STORED)
+    await tap(paul, AGREE)
     await asked(paul, NAME_Q)
     await paul.send("Paul, Martin")
     await asked(paul, COMPANY_Q)
     await paul.send("Boulangerie Martin & Fils")
     await asked(paul, TITLE_Q)
     await paul.send("Gérant")
-    await asked(paul, SECTORS_Q)
+    await asked(paul, EMPLOYER_SECTORS_Q)
     await tap(paul, "Commerce et vente")
     await tap(paul, "Hôtellerie, restauration, tourisme")
     await tap(paul, DONE)
@@ -58,7 +76,7 @@ async def test_employer_signs_up_and_wishes_to_meet_a_candidate(
     assert "Visio" not in where.button_labels  # the video site is the "remote" choice
     await tap(paul, DONE)  # nothing chosen: refused
     await tap(paul, "Roubaix")
-    await tap(paul, "À distance (vidéo)")
+    await tap(paul, t("Remote (video)"))
     await tap(paul, DONE)
     await asked(paul, HOW_MANY_Q)
     await tap(paul, "3")
@@ -68,8 +86,8 @@ async def test_employer_signs_up_and_wishes_to_meet_a_candidate(
     await tap(paul, DONE)
     summary = await asked(paul, SUMMARY)
     assert "Boulangerie Martin & Fils" in summary.text
-    await tap(paul, "✅ C'est bon")
-    await asked(paul, "vous êtes inscrit·e")
+    await tap(paul, CONFIRM)
+    await asked(paul, SIGNED_UP)
 
     person_id = sql.scalar("select id from people where telegram_id = 2002")
     alice_id = sql.scalar("select id from people where telegram_id = 2001")
@@ -96,9 +114,9 @@ async def test_closed_or_unknown_links_store_nothing(
     await sql.write("update events set status = 'closed' where id = ?", codes.event_id)
     zoe = client.user(2003, first_name="Zoé")
     await zoe.command("start", codes.employer)
-    await asked(zoe, "sont closes")
+    await asked(zoe, "Sign-ups for this event are closed. Thank you for your interest.")
     await zoe.command("start", "e_doesnotexist")
-    await asked(zoe, "n'est pas valable")
+    await asked(zoe, "This invitation link is not valid.")
     assert sql.scalar("select count(*) from people where telegram_id = 2003") == 0
 
 
@@ -110,8 +128,8 @@ async def test_event_closing_during_signup_stores_nothing(
     await sign_up_candidate(yan, codes.candidate)
     await asked(yan, SUMMARY)
     await sql.write("update events set status = 'closed' where id = ?", codes.event_id)
-    await tap(yan, "✅ C'est bon")
-    await asked(yan, "ont fermé entre-temps")
+    await tap(yan, CONFIRM)
+    await asked(yan, "Sign-ups for this event closed in the meantime. Nothing was stored.")
     assert sql.scalar("select count(*) from registrations") == 0
 
 
@@ -121,37 +139,37 @@ async def test_staff_registers_someone_who_attaches_their_account_later(
     await make_event(settings, name="Cohorte ESS")
     intruder = client.user(2005, first_name="Max")
     await intruder.command("inscrire")
-    await asked(intruder, "réservée à l'équipe")
+    await asked(intruder, "This command is for the organising team only.")
 
     staff = client.user(STAFF_ID, first_name="Sophie")
     await staff.command("inscrire")
-    await asked(staff, "pour quel événement")
+    await asked(staff, "Register someone: for which event?")
     await tap(staff, "Cohorte ESS")
-    await tap(staff, "Candidat·e")
-    consent = await asked(staff, "La personne a-t-elle lu ce texte")
-    assert "Je refuse" not in consent.button_labels
-    await tap(staff, "Oui, elle est d'accord")
-    name = await asked(staff, "Quel est le prénom de la personne")
+    await tap(staff, t("Candidate"))
+    consent = await asked(staff, STAFF_CONSENT)
+    assert REFUSE not in consent.button_labels
+    await tap(staff, t("Yes, they agree"))
+    name = await asked(staff, STAFF_NAME_Q)
     assert name.buttons == []  # no "C'est bien moi" for staff
     await staff.send("Nadia")
     await tap(staff, "36-45")
     await tap(staff, "Services à la personne")
     await tap(staff, DONE)
-    await asked(staff, "Quel métier visez-vous")
+    await asked(staff, JOB_Q)
     await staff.send("Auxiliaire de vie")
-    await asked(staff, "Quelles sont vos compétences")
+    await asked(staff, SKILLS_Q)
     await tap(staff, "Aide aux personnes âgées")
-    await tap(staff, "➡️ C'est tout")
-    await asked(staff, "Quelles sont vos qualités")
+    await tap(staff, ALL)
+    await asked(staff, QUALITIES_Q)
     await tap(staff, "À l'écoute")
-    await tap(staff, "➡️ C'est tout")
+    await tap(staff, ALL)
     await tap(staff, "RSA")
-    await asked(staff, "Y a-t-il quelque chose")
-    await tap(staff, "Rien à signaler")
-    await asked(staff, "ajouter une photo")
-    await tap(staff, "Passer")
-    await tap(staff, "✅ C'est bon")
-    done = await asked(staff, "Nadia est inscrit·e")
+    await asked(staff, CONSTRAINTS_Q)
+    await tap(staff, NOTHING_TO_REPORT)
+    await asked(staff, PHOTO_Q)
+    await tap(staff, SKIP)
+    await tap(staff, CONFIRM)
+    done = await asked(staff, "Done: {name} is registered for “{event}”.", name="Nadia")
     code = done.text.rsplit("start=", 1)[1].strip()
     staff_id = sql.scalar("select id from people where telegram_id = ?", STAFF_ID)
     row = sql(
@@ -165,10 +183,10 @@ async def test_staff_registers_someone_who_attaches_their_account_later(
 
     nadia = client.user(2006, first_name="Nadia")
     await nadia.command("start", code)
-    await asked(nadia, "reliée à votre compte Telegram")
+    await asked(nadia, "Welcome {name}! Your registration is now linked to your Telegram account.")
     assert sql("select telegram_id, claim_code from people where id = ?", row[0]) == [(2006, None)]
     other = client.user(2007, first_name="Autre")
     await other.command("start", code)  # one-time link
-    await asked(other, "déjà servi")
-    await asyncio.sleep(0.1)
+    await asked(other, "This personal link is not valid or has already been used.")
+    await bot_runner.handled(client)
     assert sql.scalar("select count(*) from people where telegram_id = 2007") == 0

@@ -14,6 +14,8 @@ import httpx
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import SandboxServer
 from tests.conftest import TOKEN
+from tests.helpers.texts import says, t
+from tests.helpers.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,19 +45,22 @@ async def test_webhook_mode_end_to_end(
         sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env
     )
     try:
-        for _ in range(150):
-            info = await client.webhook_info()
-            if info.get("url"):
-                break
-            await asyncio.sleep(0.1)
+
+        async def webhook_set() -> bool:
+            return bool((await client.webhook_info()).get("url"))
+
+        await eventually(webhook_set, timeout=15)
+        info = await client.webhook_info()
         assert info["url"] == f"http://127.0.0.1:{port}/telegram"
         assert info.get("has_custom_certificate") is False
 
         eva = client.user(1005, first_name="Eva")
         await eva.command("start")
-        await eva.wait_for(lambda m: "Bienvenue" in m.text, timeout=20)
-        await eva.press("Candidat·e")
-        await eva.wait_for(lambda m: "Votre rôle : candidat·e" in m.text, timeout=10)
+        await eva.wait_for(says("Hello {name}! Welcome to Passerelle."), timeout=20)
+        await eva.press(t("Candidate"))
+        await eva.wait_for(
+            says("Thank you! Your role is: {role}.", role=t("candidate")), timeout=10
+        )
 
         async with httpx.AsyncClient() as intruder:
             forged = await intruder.post(

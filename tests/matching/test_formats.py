@@ -9,6 +9,12 @@ import numpy as np
 
 from matching import Instance, check_plan, solve
 from matching import examples as ex
+from matching.admission import RULE
+from tests.helpers.texts import contains
+
+COHORT_WAITING = (
+    '{demand} candidates on site "{site}" for {rooms} room(s) of {seats}: waiting list ({rule}).'
+)
 
 
 def _solve(data: dict, seed: int = 0):
@@ -149,4 +155,6 @@ def test_cohort_over_capacity_waits_with_reason() -> None:
     _inst, plan = _solve(ex.cohort(seed=7, n=14))
     assert len(plan.rounds[0].rooms[0].candidates) == 12
     assert len(plan.waiting) == 2
-    assert all("liste d'attente" in w.reason and "règle" in w.reason for w in plan.waiting)
+    assert all(
+        contains(w.reason, COHORT_WAITING) and contains(w.reason, RULE) for w in plan.waiting
+    )

@@ -42,6 +42,7 @@ from telegram.ext import (
 )
 
 from bot.sandbox import RateLimit, SandboxClient, SandboxServer, User
+from tests.helpers.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -376,11 +377,18 @@ async def test_unconfirmed_update_is_delivered_again(server: SandboxServer, alic
         assert await fresh.get_updates() == ()
 
 
-async def test_get_updates_offset_and_long_poll(bot: Bot, alice: User) -> None:
+def _long_polling(server: SandboxServer) -> bool:
+    """A getUpdates request is parked on the server, waiting for an update."""
+    return bool(server.sandbox.bot(TOKEN).polls)
+
+
+async def test_get_updates_offset_and_long_poll(
+    bot: Bot, alice: User, server: SandboxServer
+) -> None:
     first = await alice.send("a")
     assert [u.update_id for u in await bot.get_updates()] == [first]
     waiting = asyncio.create_task(bot.get_updates(offset=first + 1, timeout=5))
-    await asyncio.sleep(0.1)
+    assert await eventually(lambda: _long_polling(server))
     second = await alice.send("b")
     updates = await asyncio.wait_for(waiting, 2)
     assert [u.update_id for u in updates] == [second]
@@ -391,7 +399,7 @@ async def test_get_updates_offset_and_long_poll(bot: Bot, alice: User) -> None:
 
 async def test_second_poller_terminates_the_first(bot: Bot, server: SandboxServer) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+    assert await eventually(lambda: _long_polling(server))
     async with Bot(TOKEN, base_url=server.base_url) as other:
         assert await other.get_updates() == ()
     with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
@@ -428,11 +436,12 @@ async def test_webhook_mode(server: SandboxServer, alice: User, bot: Bot) -> Non
     # an unreachable webhook: the sandbox keeps the update, retries and records the error
     await bot.set_webhook(f"http://127.0.0.1:{_free_port()}/nobody", secret_token="other")
     await alice.send("perdu")
-    for _ in range(50):
-        info = await bot.get_webhook_info()
-        if info.last_error_message:
-            break
-        await asyncio.sleep(0.02)
+
+    async def failed() -> bool:
+        return bool((await bot.get_webhook_info()).last_error_message)
+
+    await eventually(failed)
+    info = await bot.get_webhook_info()
     assert info.pending_update_count == 1 and info.last_error_message
     await bot.delete_webhook(drop_pending_updates=True)
     assert (await bot.get_webhook_info()).pending_update_count == 0

@@ -2,6 +2,7 @@
 
 from bot.db.models.broadcasts import Broadcast
 from bot.db.models.events import EligibilityQuestion, Event, Registration, Site
+from bot.db.models.inbox import InboxUpdate
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.people import CandidateProfile, EmployerProfile, Person
 from bot.db.models.persistence import PersistedState
@@ -13,6 +14,7 @@ __all__ = [
     "EligibilityQuestion",
     "EmployerProfile",
     "Event",
+    "InboxUpdate",
     "OutboxMessage",
     "PersistedState",
     "Person",

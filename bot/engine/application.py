@@ -1,0 +1,254 @@
+"""The application that handles each update whole, or not at all.
+
+For every update (see `bot.engine` for the whole picture):
+
+1. `InboxQueue.put` has stored it before Telegram was told we have it;
+2. one transaction (`Database.unit_of_work`) opens; the update is skipped if its inbox row is
+   already done (a second delivery); the person's conversation steps and drafts are loaded;
+3. PTB's handlers run as usual; every session they open joins the transaction, and what
+   they show is captured (`bot.engine.capture`);
+4. the steps, the drafts, the captured replies (as outbox rows) and the inbox row's "done"
+   commit together;
+5. then the replies are sent, in order, by the outbox (`Dispatcher.send_now`).
+
+A crash before 4 leaves the update `new`: it is handled again from scratch after the
+restart, and nothing of the first attempt was stored or shown. A crash after 4 leaves
+replies in the outbox, sent after the restart, once. If a handler fails, everything it did
+is rolled back, the update is marked failed (so it is not retried forever) and the person
+gets an apology, in its own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.context import services, translator_for
+from bot.db import persistence
+from bot.db.base import utcnow
+from bot.engine import failpoints, inbox
+from bot.engine.conversation import Conversation
+from bot.engine.turn import Call, Turn, current_turn
+from bot.outbox import dispatcher_of
+from bot.outbox.replies import chat_of, enqueue_reply
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+SWEEP_EVERY = timedelta(seconds=30)
+
+
+class _HandlerFailed(Exception):
+    pass
+
+
+class Engine(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's `Application`, with each update handled in one transaction (module docstring)."""
+
+    async def process_update(self, update: object) -> None:
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        await handle(self, update)
+
+    async def _plain_process_update(self, update: Update) -> None:
+        await super().process_update(update)
+
+
+async def _load(application: AnyApplication, turn: Turn, session: Any) -> None:
+    if turn.user_id is None:
+        return
+    if turn.chat_id is not None:
+        turn.steps = await persistence.load_steps(session, turn.chat_id, turn.user_id)
+    data = application.user_data[turn.user_id]
+    data.clear()
+    data.update(await persistence.load_user_data(session, turn.user_id))
+    turn.remember_user_data(data)
+
+
+async def _save(application: AnyApplication, turn: Turn, session: Any) -> None:
+    if turn.user_id is None or turn.forgotten:
+        return
+    for name, state in turn.changed_steps.items():
+        if turn.chat_id is not None:
+            await persistence.save_step(
+                session, name, turn.chat_id, turn.user_id, state, turn.update.update_id
+            )
+    data = application.user_data.get(turn.user_id, {})
+    if data != turn.user_data_before:
+        await persistence.save_user_data(session, turn.user_id, dict(data))
+
+
+async def _replies(turn: Turn, session: Any, key: str) -> list[int]:
+    ids: list[int] = []
+    for index, call in enumerate(turn.calls):
+        ids += await enqueue_reply(
+            session,
+            key=f"{key}:{index}",
+            chat_id=chat_of(call.endpoint, call.data, turn.chat_id or 0),
+            endpoint=call.endpoint,
+            data=call.data,
+        )
+    return ids
+
+
+async def _send(application: AnyApplication, row_ids: list[int]) -> None:
+    dispatcher = dispatcher_of(application)
+    if dispatcher is not None and row_ids:
+        await dispatcher.send_now(row_ids)
+
+
+async def handle(application: Engine, update: Update) -> None:
+    """Steps 2 to 5 of the module docstring for one update."""
+    database = services(application).database
+    turn = Turn.of(update)
+    row_ids: list[int] = []
+    try:
+        async with database.unit_of_work() as unit:
+            if not await inbox.begin(unit.session, update):
+                log.info("Update %s was handled already", update.update_id)
+                return
+            await _load(application, turn, unit.session)
+            with turn.active():
+                await application._plain_process_update(update)
+            if turn.error is not None:
+                raise _HandlerFailed
+            failpoints.reach("handled")
+            turn.forgotten = turn.user_id in unit.forgotten
+            await _save(application, turn, unit.session)
+            # Who sent it is kept only while they are in a conversation (its timeout needs it).
+            await inbox.finish(unit.session, update, scrub=not turn.in_conversation())
+            row_ids = await _replies(turn, unit.session, f"reply:{update.update_id}")
+    except _HandlerFailed:
+        await _apologise(application, update, turn.error)
+        return
+    except Exception as error:
+        log.error("Could not store update %s", update.update_id, exc_info=True)
+        await _apologise(application, update, error)
+        return
+    failpoints.reach("committed")
+    await _send(application, row_ids)
+    failpoints.reach("replied")
+
+
+async def _apologise(
+    application: AnyApplication, update: Update, error: BaseException | None
+) -> None:
+    """Everything the handler did is rolled back; the person is told, once, in French."""
+    turn = Turn.of(update)
+    _ = translator_for(update)
+    if update.callback_query is not None:
+        turn.calls.append(_call("answerCallbackQuery", callback_query_id=update.callback_query.id))
+    if turn.chat_id is not None:
+        turn.calls.append(
+            _call(
+                "sendMessage",
+                chat_id=turn.chat_id,
+                text=_("Sorry, something went wrong on our side. What you entered is kept.")
+                + "\n"
+                + _("Please try again in a moment, or type /aide."),
+                parse_mode="HTML",
+            )
+        )
+    reason = type(error).__name__ if error is not None else "error"
+    try:
+        async with services(application).database.session() as session:
+            await inbox.store(session, update)
+            await inbox.finish(session, update, error=reason, scrub=True)
+            row_ids = await _replies(turn, session, f"reply:{update.update_id}:error")
+    except Exception:
+        log.error("Could not record the failure of update %s", update.update_id, exc_info=True)
+        return
+    await _send(application, row_ids)
+
+
+def _call(endpoint: str, **data: Any) -> Call:
+    return Call(endpoint, data)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB's error handler: the engine rolls the update back and apologises (see `handle`)."""
+    turn = current_turn()
+    if turn is not None and update is turn.update:
+        log.error("Error while handling update %s", turn.update.update_id, exc_info=context.error)
+        turn.error = context.error or RuntimeError("unknown error")
+        return
+    log.error("Error outside an update", exc_info=context.error)
+
+
+# ---------------------------------------------------------------- idle conversations
+
+
+def conversations(application: AnyApplication) -> list[Conversation]:
+    return [
+        handler
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, Conversation)
+    ]
+
+
+async def close_idle(application: Engine) -> None:
+    """Run the timeout handlers of conversations idle too long, each in its own turn."""
+    database = services(application).database
+    for conversation in conversations(application):
+        if conversation.timeout is None:
+            continue
+        async with database.session() as session:
+            idle = await persistence.idle_steps(
+                session, conversation.name, utcnow() - conversation.timeout
+            )
+        for chat_id, user_id, step in idle:
+            await _time_out(application, conversation, chat_id, user_id, step)
+    async with database.session() as session:
+        await inbox.prune(session)
+
+
+async def _time_out(
+    application: Engine, conversation: Conversation, chat_id: int, user_id: int, step: Any
+) -> None:
+    database = services(application).database
+    row_ids: list[int] = []
+    async with database.unit_of_work() as unit:
+        last = (
+            await inbox.last_update(unit.session, step.update_id, application.bot)
+            if step.update_id is not None
+            else None
+        )
+        await persistence.save_step(unit.session, conversation.name, chat_id, user_id, None, None)
+        if last is None:
+            return
+        turn = Turn.of(last)
+        await _load(application, turn, unit.session)
+        context = ContextTypes.DEFAULT_TYPE.from_update(last, application)
+        with turn.active():
+            for handler in conversation.on_timeout:
+                check = handler.check_update(last)
+                if check is not None and check is not False:
+                    await handler.handle_update(last, application, check, context)
+        turn.changed_steps.pop(conversation.name, None)
+        await _save(application, turn, unit.session)
+        row_ids = await _replies(
+            turn, unit.session, f"timeout:{conversation.name}:{last.update_id}"
+        )
+    await _send(application, row_ids)
+
+
+async def start(application: AnyApplication) -> None:
+    """post_init: unfinished updates back on the queue; idle conversations swept regularly."""
+    queue = application.update_queue
+    if isinstance(queue, inbox.InboxQueue):
+        await queue.replay(application.bot)
+    timeouts = [c.timeout for c in conversations(application) if c.timeout is not None]
+    if application.job_queue is not None and timeouts and isinstance(application, Engine):
+        every = max(min(min(timeouts) / 3, SWEEP_EVERY), timedelta(seconds=0.5))
+        engine = application
+
+        async def sweep(context: Any) -> None:
+            await close_idle(engine)
+
+        application.job_queue.run_repeating(sweep, interval=every, first=every, name="idle")

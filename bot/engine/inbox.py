@@ -1,0 +1,152 @@
+"""The durable inbox: an update is a row before Telegram is told we have it.
+
+PTB's updater puts each fetched update on the application's `update_queue` and confirms it
+to Telegram with the next `getUpdates` offset; its webhook server answers 200 once `put`
+returns. `InboxQueue.put` stores the update first, so in both modes an update is confirmed
+only when it is in the database. The engine then handles it from there and marks it done in
+the same transaction as everything its handler changed; an update left `new` by a crash is
+put back on the queue at the next start (`replay`), and one delivered twice is handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, Update
+
+from bot.db.base import utcnow
+from bot.db.models.inbox import InboxStatus, InboxUpdate
+from bot.db.session import Database
+from bot.engine import failpoints
+
+log = logging.getLogger(__name__)
+
+KEEP_HANDLED = timedelta(days=2)
+
+
+def _row(update: Update) -> dict[str, Any]:
+    user = update.effective_user
+    return {
+        "update_id": update.update_id,
+        "user_id": user.id if user else None,
+        "payload": update.to_dict(),
+        "status": InboxStatus.NEW,
+        "received_at": utcnow(),
+    }
+
+
+async def store(session: AsyncSession, update: Update) -> str:
+    """Keep the update (once); its status: `new` unless it was handled already."""
+    builder = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    await session.execute(
+        builder(InboxUpdate)
+        .values(**_row(update))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    status = await session.scalar(
+        select(InboxUpdate.status).where(InboxUpdate.update_id == update.update_id)
+    )
+    return str(status or InboxStatus.NEW)
+
+
+async def begin(session: AsyncSession, update: Update) -> bool:
+    """In the update's transaction: False if it was handled already (a second delivery)."""
+    return await store(session, update) == InboxStatus.NEW
+
+
+def _slim(update: Update) -> dict[str, Any]:
+    """What is kept of a handled update: who and where, for a conversation's timeout.
+
+    Nothing people wrote is kept (a button's message can name other people).
+    """
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return {"update_id": update.update_id}
+    sender: dict[str, Any] = {"id": user.id, "is_bot": False, "first_name": ""}
+    if user.language_code:
+        sender["language_code"] = user.language_code
+    return {
+        "update_id": update.update_id,
+        "message": {
+            "message_id": 0,
+            "date": 0,
+            "chat": {"id": chat.id, "type": chat.type},
+            "from": sender,
+        },
+    }
+
+
+async def finish(
+    session: AsyncSession, update: Update, *, error: str | None = None, scrub: bool = False
+) -> None:
+    """Done (or failed), keeping only `_slim`, or with `scrub` only its id (for duplicates)."""
+    values: dict[str, Any] = {
+        "status": InboxStatus.FAILED if error else InboxStatus.DONE,
+        "handled_at": utcnow(),
+        "error": error,
+        "payload": {} if scrub else _slim(update),
+    }
+    if scrub:
+        values["user_id"] = None
+    await session.execute(
+        update_rows(InboxUpdate).where(InboxUpdate.update_id == update.update_id).values(**values)
+    )
+
+
+async def last_update(session: AsyncSession, update_id: int, bot: Bot) -> Update | None:
+    payload = await session.scalar(
+        select(InboxUpdate.payload).where(InboxUpdate.update_id == update_id)
+    )
+    return Update.de_json(dict(payload), bot) if payload else None
+
+
+async def prune(session: AsyncSession) -> None:
+    """Handled updates are kept two days (a conversation's timeout needs its last one)."""
+    await session.execute(
+        delete(InboxUpdate)
+        .where(InboxUpdate.status != InboxStatus.NEW)
+        .where(InboxUpdate.received_at < utcnow() - KEEP_HANDLED)
+    )
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """The application's update queue: `put` returns once the update is stored."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__()
+        self.database = database
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            async with self.database.session() as session:
+                status = await store(session, item)
+            if status != InboxStatus.NEW:
+                log.info("Update %s was delivered again; already handled", item.update_id)
+                return
+            failpoints.reach("stored")
+        await super().put(item)
+
+    async def replay(self, bot: Bot) -> int:
+        """Updates stored but not handled when the process stopped, back on the queue."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                select(InboxUpdate.payload)
+                .where(InboxUpdate.status == InboxStatus.NEW)
+                .order_by(InboxUpdate.update_id)
+            )
+            pending = [Update.de_json(dict(payload), bot) for payload in rows]
+        for item in pending:
+            await super().put(item)
+        if pending:
+            log.info("Inbox: %s update(s) from before the restart to handle", len(pending))
+        return len(pending)

@@ -1,0 +1,230 @@
+"""What a handler shows, as outbox rows: written in the update's transaction, sent after it.
+
+A handler calls the Bot API as usual (`reply_text`, `query.answer`, `edit_message_text`,
+`send_photo`…). While an update is handled those calls are captured (see
+`bot.engine.capture`) and become rows here, in the same transaction as the update's changes
+and its "done" mark. Right after the commit the engine hands them to the dispatcher's
+`send_now`, which sends them in order through the crash journal. So the screen never runs
+ahead of what is stored, and a reply lost to a crash is sent after the restart, once.
+
+Why the outbox rather than running the handler again after a crash: once the update's
+transaction is committed its step has moved on, so running it again would answer a question
+the person already answered. The outbox replays exactly what was shown, and its journal and
+probe make sure a message the crash interrupted is neither lost nor sent twice.
+
+Messages, photos and documents with callback buttons take the outbox's ordinary payload
+(so the crash probe can find them); every other call (edits, callback answers, link
+buttons) is kept as a generic Bot API call, sent again if a crash leaves it ambiguous: an
+edit sent twice shows the same thing, a callback answered twice is refused harmlessly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, InputFile, TelegramObject
+
+from bot import clock
+from bot.db.models.outbox import OutboxMessage, OutboxStatus
+from bot.outbox import store
+from bot.outbox.compose import Buttons, Payload, compose, encode
+from bot.outbox.store import Claimed, _insert_once
+
+KIND = "reply"
+CALL_KEY = "call"
+# The dispatcher's own loop leaves reply rows to `send_now` for this long; after a crash
+# `release_leftovers` makes them due at once.
+GRACE = timedelta(minutes=5)
+
+# Calls that show something to the person; they wait for the update's commit.
+DEFERRED = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "answerCallbackQuery",
+        "deleteMessage",
+    }
+)
+# Calls with no lasting effect: dropped while an update is handled.
+DROPPED = frozenset({"sendChatAction"})
+PLAIN_MESSAGE_KEYS = frozenset({"chat_id", "text", "parse_mode", "reply_markup"})
+PLAIN_MEDIA_KEYS = frozenset({"chat_id", "caption", "parse_mode", "reply_markup"})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, TelegramObject):
+        return value.to_dict(recursive=True)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+class NotPlain(Exception):
+    """Buttons other than plain callback buttons: the call is kept as it is."""
+
+
+def _callback_buttons(markup: object) -> Buttons | None:
+    """The buttons as (label, data) rows; None without a markup; NotPlain for other kinds."""
+    if markup is None:
+        return None
+    if not isinstance(markup, InlineKeyboardMarkup):
+        raise NotPlain
+    rows: Buttons = []
+    for row in markup.inline_keyboard:
+        line: list[tuple[str, str]] = []
+        for item in row:
+            if not isinstance(item.callback_data, str) or set(item.to_dict()) != {
+                "text",
+                "callback_data",
+            }:
+                raise NotPlain
+            line.append((item.text, item.callback_data))
+        rows.append(line)
+    return rows
+
+
+def _file(value: object) -> tuple[str, bytes] | None:
+    if isinstance(value, InputFile) and isinstance(value.input_file_content, bytes):
+        return value.filename or "file", value.input_file_content
+    return None
+
+
+def payloads_for(endpoint: str, data: Mapping[str, Any]) -> list[Payload]:
+    """The outbox payloads that make this Bot API call (several for a long text)."""
+    keys = set(data)
+    parse_mode = _jsonable(data.get("parse_mode"))
+    try:
+        buttons = _callback_buttons(data.get("reply_markup"))
+        plain = True
+    except NotPlain:
+        buttons, plain = None, False
+    if endpoint == "sendMessage" and keys <= PLAIN_MESSAGE_KEYS and plain:
+        return compose(
+            str(data["text"]),
+            buttons=buttons or None,
+            document=None,
+            photo=None,
+            parse_mode=parse_mode,
+        )
+    if endpoint in ("sendPhoto", "sendDocument") and plain:
+        field = "photo" if endpoint == "sendPhoto" else "document"
+        upload = _file(data.get(field))
+        if upload is not None and keys - {field} <= PLAIN_MEDIA_KEYS:
+            return compose(
+                str(data.get("caption") or ""),
+                buttons=buttons or None,
+                document=upload if field == "document" else None,
+                photo=upload[1] if field == "photo" else None,
+                parse_mode=parse_mode,
+            )
+    params: dict[str, Any] = {}
+    files: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        upload = _file(value)
+        if upload is not None:
+            files[key] = {"filename": upload[0], "b64": encode(upload[1])}
+        else:
+            params[key] = _jsonable(value)
+    return [{CALL_KEY: endpoint, "params": params, "files": files}]
+
+
+def chat_of(endpoint: str, data: Mapping[str, Any], fallback: int) -> int:
+    chat = data.get("chat_id")
+    return (
+        int(chat)
+        if isinstance(chat, int) or (isinstance(chat, str) and chat.isdigit())
+        else fallback
+    )
+
+
+async def enqueue_reply(
+    session: AsyncSession,
+    *,
+    key: str,
+    chat_id: int,
+    endpoint: str,
+    data: Mapping[str, Any],
+) -> list[int]:
+    """Rows for one captured call, keyed `key`, `key#2`…; returns their ids in order."""
+    ids: list[int] = []
+    due = clock.now() + GRACE
+    for index, payload in enumerate(payloads_for(endpoint, data)):
+        row_key = key if index == 0 else f"{key}#{index + 1}"
+        inserted = await _insert_once(
+            session,
+            {
+                "idempotency_key": row_key,
+                "chat_id": chat_id,
+                "person_id": None,
+                "event_id": None,
+                "kind": KIND,
+                "payload": payload,
+                "send_after": due,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "batch": None,
+            },
+        )
+        if inserted:
+            row_id = await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.idempotency_key == row_key)
+            )
+            if row_id is not None:
+                ids.append(int(row_id))
+    return ids
+
+
+async def claim(
+    session: AsyncSession, row_ids: Collection[int], top: Callable[[int], int]
+) -> list[Claimed]:
+    """These rows, if still pending, marked `sending` (with their probe floor), in order."""
+    if not row_ids:
+        return []
+    rows = list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(row_ids)))
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .order_by(OutboxMessage.id)
+        )
+    )
+    return await store.mark_sending(session, rows, lambda chat_id: int(top(chat_id)))
+
+
+async def release_leftovers(session: AsyncSession) -> int:
+    """Replies a crash left unsent become due at once (the dispatcher sends them)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.kind == KIND)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.send_after > clock.now())
+        .values(send_after=clock.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def drop_delivered(session: AsyncSession) -> None:
+    """Delivered replies are not kept: they repeat what people typed, and the chat's
+    highest message id they carry is in the tracker's journal already."""
+    await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.kind == KIND)
+        .where(OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
+    )

@@ -1,0 +1,173 @@
+"""The bot as a real process (`python -m bot run`), as it runs in production.
+
+`start_bot_process` starts one; `BotProcess` starts it again and again on the same data
+folder, kills it with SIGKILL (a power cut: nothing runs after it), lets a failpoint kill it
+(`PASSERELLE_FAILPOINT`, see `bot.engine.failpoints`) and keeps every run's log in one file,
+to show when a test fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import IO
+
+from bot.engine.failpoints import ENVIRONMENT as FAILPOINT
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import SandboxServer
+from tests.conftest import TOKEN
+from tests.helpers.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bot_environment(sandbox: SandboxServer, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of `python -m bot run` against the sandbox; `settings` are added
+    as `PASSERELLE_<NAME>` (e.g. `failpoint="handled:1"`, `log_level="INFO"`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_")}
+    env.update(
+        PASSERELLE_TOKEN=TOKEN,
+        PASSERELLE_API_URL=sandbox.url,
+        PASSERELLE_DATA_DIR=str(data_dir),
+        PASSERELLE_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update({f"PASSERELLE_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+async def start_bot_process(
+    sandbox: SandboxServer,
+    data_dir: Path,
+    *,
+    output: IO[bytes] | None = None,
+    **settings: str,
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` on `data_dir` (see `bot_environment` for `settings`)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=data_dir.parent,
+        env=bot_environment(sandbox, data_dir, **settings),
+        stdout=output,
+        stderr=output,
+    )
+
+
+class BotProcess:
+    """One bot on one data folder, started, killed and started again by a test.
+
+    Polling by default; `webhook=True` runs it as a webhook on a port kept across restarts.
+    Every run writes to `log_path` (`log_tail()` shows its end in an assertion message).
+    """
+
+    def __init__(
+        self,
+        sandbox: SandboxServer,
+        client: SandboxClient,
+        data_dir: Path,
+        *,
+        webhook: bool = False,
+        **settings: str,
+    ) -> None:
+        self.sandbox = sandbox
+        self.client = client
+        self.data_dir = data_dir
+        self.settings = dict(settings)
+        self.webhook_port = free_port() if webhook else None
+        if self.webhook_port is not None:
+            self.settings.update(
+                webhook_url=f"http://127.0.0.1:{self.webhook_port}/telegram",
+                webhook_secret="crash-test-secret",
+                webhook_port=str(self.webhook_port),
+            )
+        self.log_path = data_dir.parent / "bot-process.log"
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self.kills = 0  # by the test (SIGKILL)
+        self.failpoint_deaths = 0  # by the process itself (a failpoint)
+        self._calls_before_start = 0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def start(self, failpoint: str | None = None) -> None:
+        assert not self.running, "the bot is already running"
+        self.starts += 1
+        self._calls_before_start = await self._listener_calls()
+        settings = dict(self.settings)
+        if failpoint is not None:
+            settings[FAILPOINT.removeprefix("PASSERELLE_").lower()] = failpoint
+        with self.log_path.open("ab") as log:
+            log.write(f"---- start #{self.starts} failpoint={failpoint}\n".encode())
+            log.flush()
+            self.process = await start_bot_process(
+                self.sandbox, self.data_dir, output=log, **settings
+            )
+
+    async def _listener_calls(self) -> int:
+        method = "setWebhook" if self.webhook_port is not None else "getUpdates"
+        return int((await self.client.stats())["calls"].get(method, 0))
+
+    async def listening(self) -> bool:
+        """Whether this run has asked Telegram for updates (or set its webhook) yet."""
+        return self.running and await self._listener_calls() > self._calls_before_start
+
+    async def start_ready(self, failpoint: str | None = None, timeout: float = 30) -> None:
+        """Start, and wait until it asks Telegram for updates (or sets its webhook)."""
+        await self.start(failpoint)
+
+        async def ready() -> bool:
+            if not self.running:
+                raise AssertionError(f"the bot stopped while starting\n{self.log_tail()}")
+            return await self.listening()
+
+        assert await eventually(ready, timeout), f"the bot did not start\n{self.log_tail()}"
+
+    async def kill(self) -> None:
+        """SIGKILL now, as a power cut would; returns once the process is gone."""
+        assert self.process is not None and self.running
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.process.wait(), 30)
+        self.kills += 1
+
+    async def died(self, timeout: float = 30) -> None:
+        """Wait for the process to kill itself at its failpoint (SIGKILL)."""
+        assert self.process is not None
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the failpoint was not reached\n{self.log_tail()}") from None
+        assert code == -signal.SIGKILL, f"exit code {code}\n{self.log_tail()}"
+        self.failpoint_deaths += 1
+
+    async def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM (a clean stop) if running; SIGKILL if it does not stop within `timeout`."""
+        if self.process is None or not self.running:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+            raise AssertionError(f"the bot did not stop on SIGTERM\n{self.log_tail()}") from None
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "bot log (end):\n" + "\n".join(text[-lines:])
