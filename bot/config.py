@@ -7,6 +7,7 @@ names the variable, so `load_settings` turns pydantic's report into a `ConfigErr
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
     def _split_staff_ids(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",") if part.strip()]
-            if not all(part.lstrip("-").isdigit() for part in parts):
+            if not all(re.fullmatch(r"-?[0-9]+", part) for part in parts):
                 raise ValueError("staff ids")
             return [int(part) for part in parts]
         return value
@@ -90,7 +91,7 @@ class Settings(BaseSettings):
         if value is None or value.strip() == "":
             return None
         bot_id, _, secret = value.strip().partition(":")
-        if not bot_id.isdigit() or not secret:
+        if not re.fullmatch(r"[0-9]+", bot_id) or not secret:
             raise ValueError("token")
         return value.strip()
 

@@ -70,6 +70,7 @@ and the same with a second value), given as `Wire`; every callable may be sync o
 from __future__ import annotations
 
 import inspect
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -323,7 +324,8 @@ def number(
 
     def parse(at: At[Any], text: str) -> int | Refused:
         digits = text.strip()
-        value = int(digits) if digits.isdigit() else None
+        # ASCII digits only: "²".isdigit() is true, and int("²") raises.
+        value = int(digits) if re.fullmatch(r"[0-9]{1,9}", digits) else None
         if value is None or not low <= value <= high:
             return Refused(wrong, {"example": low})
         return value
