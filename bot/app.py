@@ -20,6 +20,7 @@ from bot.engine import application as engine
 from bot.engine.capture import CapturingLimiter
 from bot.engine.inbox import InboxQueue
 from bot.handlers import (
+    aftercare,
     attendance,
     broadcast,
     fallback,
@@ -49,6 +50,7 @@ FEATURES: list[ModuleType] = [
     plan,
     attendance,
     broadcast,
+    aftercare,
     outbox,
     fallback,
 ]

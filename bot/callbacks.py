@@ -465,3 +465,17 @@ class EventAnswerPair(CallbackData, prefix="evc"):
     step: StepName
     value: StepValue
     detail: StepValue
+
+
+# -- after the event (`bot.handlers.aftercare`) ---------------------------------------------
+
+AnswerCode = Annotated[str, Token(r"[a-z0-9_]{1,16}")]
+
+
+@dataclass(frozen=True)
+class SurveyAnswer(CallbackData, prefix="sv"):
+    """A button of a questionnaire's first question, sent by the outbox (invitation or
+    reminder): the questionnaire and the answer code (`bot.services.aftercare.questions`)."""
+
+    questionnaire_id: int
+    answer: AnswerCode

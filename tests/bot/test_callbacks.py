@@ -51,6 +51,7 @@ from bot.callbacks import (
     SignUpsCsv,
     SignUpsEvent,
     SignUpsPage,
+    SurveyAnswer,
     Token,
     button,
     parse_any,
@@ -103,6 +104,7 @@ EXAMPLES: list[tuple[CallbackData, str]] = [
     (SignUpAnswerPair("a1f3", "sum", "edit", "name"), "su:a1f3:sum:edit:name"),
     (SignUpOpen(3, "candidate"), "signup:3:candidate"),
     (ProfileEdit("qual"), "pf:qual"),
+    (SurveyAnswer(12, "yes"), "sv:12:yes"),
 ]
 
 BOT_FAMILIES = [family for family in FAMILIES if family.__module__ == callbacks.__name__]

@@ -54,6 +54,16 @@ class Event(Base):
     format_key: Mapped[str | None] = mapped_column(String(40))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # After the event (bot.services.aftercare): minutes after each round's end before the
+    # "did it happen?" questions; whether staff review employers' cards before candidates
+    # get them; days after the event for follow-up questions.
+    feedback_delay_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    feedback_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    follow_up_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [30, 90])
+    # A series (twice-yearly "Ose ton projet", weekly sessions): the edition this one follows.
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
 
     sites: Mapped[list[Site]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="Site.position"
