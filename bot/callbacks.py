@@ -479,3 +479,11 @@ class SurveyAnswer(CallbackData, prefix="sv"):
 
     questionnaire_id: int
     answer: AnswerCode
+
+
+@dataclass(frozen=True)
+class FollowUpAnswer(CallbackData, prefix="fu"):
+    """A button of a follow-up's first question ("Où en êtes-vous ?"), sent by the outbox."""
+
+    questionnaire_id: int
+    answer: AnswerCode

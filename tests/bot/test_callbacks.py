@@ -36,6 +36,7 @@ from bot.callbacks import (
     EventEditMenu,
     EventField,
     EventNew,
+    FollowUpAnswer,
     OfferAnswer,
     PlanAction,
     PlanEvent,
@@ -105,6 +106,7 @@ EXAMPLES: list[tuple[CallbackData, str]] = [
     (SignUpOpen(3, "candidate"), "signup:3:candidate"),
     (ProfileEdit("qual"), "pf:qual"),
     (SurveyAnswer(12, "yes"), "sv:12:yes"),
+    (FollowUpAnswer(12, "job"), "fu:12:job"),
 ]
 
 BOT_FAMILIES = [family for family in FAMILIES if family.__module__ == callbacks.__name__]
