@@ -23,17 +23,21 @@ from bot.handlers import (
     aftercare,
     attendance,
     broadcast,
+    contact,
     fallback,
     plan,
     privacy,
     registrations_view,
+    retention,
     signup,
     start,
+    team,
 )
 from bot.handlers.events import creation as event_creation
 from bot.handlers.events import editing as event_editing
 from bot.handlers.events import management as event_management
 from bot.i18n import Translator
+from bot.services.attendance import staff_chats
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ log = logging.getLogger(__name__)
 FEATURES: list[ModuleType] = [
     signup,
     privacy,
+    team,
     start,
     event_creation,
     event_editing,
@@ -51,6 +56,8 @@ FEATURES: list[ModuleType] = [
     attendance,
     broadcast,
     aftercare,
+    contact,
+    retention,
     outbox,
     fallback,
 ]
@@ -69,13 +76,15 @@ async def _set_commands(application: AnyApplication) -> None:
     await application.bot.set_my_commands(
         public, scope=BotCommandScopeDefault(), language_code="fr"
     )
-    for staff_id in settings.staff_ids:
+    async with services(application).database.session() as session:
+        chats = await staff_chats(session, settings.staff_ids)  # configured and `/equipe`
+    for chat_id in chats:
         try:
             await application.bot.set_my_commands(
-                menu(Role.STAFF), scope=BotCommandScopeChat(staff_id)
+                menu(Role.STAFF), scope=BotCommandScopeChat(chat_id)
             )
         except TelegramError:
-            log.info("Staff member %s has not opened the bot yet", staff_id)
+            log.debug("A staff member has not opened the bot yet")
 
 
 async def post_init(application: AnyApplication) -> None:
@@ -101,6 +110,8 @@ def build_application(
     settings: Settings, *, token: str | None = None, **builder_options: Any
 ) -> AnyApplication:
     """The whole bot, ready for `run_polling`, `run_webhook` or a test's manual start."""
+    # httpx logs every request URL at INFO, and Bot API URLs carry the token (PTB's advice).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     database = Database(settings.resolved_database_url)
     tracking = outbox.tracking_rate_limiter(settings, AIORateLimiter(max_retries=3))
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (

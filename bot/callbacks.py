@@ -257,10 +257,11 @@ PLAN_FAMILIES: tuple[type[CallbackData], ...] = (
 
 @dataclass(frozen=True)
 class Attendance(CallbackData, prefix="att"):
-    """A participant's answer under a convocation or a reminder (`no` only asks)."""
+    """A participant's answer under a convocation or a reminder (`no` only asks; `more`
+    shows what to bring and prepare)."""
 
     registration_id: int
-    answer: Literal["yes", "no", "nosure", "keep"]
+    answer: Literal["yes", "no", "nosure", "keep", "more"]
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,33 @@ class SignUpsCsv(CallbackData, prefix="insc:csv"):
     event_id: int
 
 
+AdmissionRuleName = Literal["registration", "staff", "best_fit", "fewest_matches"]
+
+
+@dataclass(frozen=True)
+class AdmissionEdit(CallbackData, prefix="adm:edit"):
+    """Choose the event's rule for who gets a seat (enters the editing conversation)."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class AdmissionOrder(CallbackData, prefix="adm:order"):
+    """Show the team's order of the candidates ("staff" rule), page ``page``."""
+
+    event_id: int
+    page: int
+
+
+@dataclass(frozen=True)
+class AdmissionMove(CallbackData, prefix="adm:move"):
+    """Move one candidate up or down the team's order."""
+
+    event_id: int
+    registration_id: int
+    direction: Literal["up", "down"]
+
+
 # -- everyone -------------------------------------------------------------------------------
 
 
@@ -397,6 +425,21 @@ class EventField(CallbackData, prefix="evt:field"):
 
     event_id: int
     field: EditableField
+
+
+@dataclass(frozen=True)
+class EditionNext(CallbackData, prefix="edn"):
+    """The details' "Next edition": asks the new date (`bot.handlers.aftercare.editions`)."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class EditionBack(CallbackData, prefix="back"):
+    """An employer invited to the next edition: "I am coming back" or "Not this time"."""
+
+    answer: Literal["yes", "no"]
+    event_id: int
 
 
 # -- sign-up (`bot.handlers.signup`) --------------------------------------------------------
@@ -467,6 +510,71 @@ class EventAnswerPair(CallbackData, prefix="evc"):
     detail: StepValue
 
 
+@dataclass(frozen=True)
+class EditAnswer(CallbackData, prefix="evt:ans"):
+    """An event editing question's button (`bot.engine.steps`): draft nonce, step, value.
+
+    Not `EventAnswer`: the creation's handler of stale `evc` buttons would take them first.
+    """
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+
+
+@dataclass(frozen=True)
+class EditAnswerPair(CallbackData, prefix="evt:ans"):
+    """The same with a second value (the form's own summary buttons)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+    detail: StepValue
+
+
+@dataclass(frozen=True)
+class EditionAnswer(CallbackData, prefix="edc"):
+    """The next edition's question and summary buttons: nonce, step, value."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+
+
+@dataclass(frozen=True)
+class EditionAnswerPair(CallbackData, prefix="edc"):
+    """The same with a second value (the summary's "change" buttons)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+    detail: StepValue
+
+
+# -- /bilan (staff, `bot.handlers.aftercare.report`) ----------------------------------------
+
+ProgrammeKey = Annotated[str, Token(r"[a-z][a-z0-9_]{0,23}")]
+
+
+@dataclass(frozen=True)
+class ReportEvent(CallbackData, prefix="bilan:ev"):
+    """The report of one event."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class ReportProgramme(CallbackData, prefix="bilan:prog"):
+    """The report of every event of one programme (the events' `format_key`)."""
+
+    programme: ProgrammeKey
+
+
+@dataclass(frozen=True)
+class ReportYear(CallbackData, prefix="bilan:year"):
+    """The report of the events of the last twelve months."""
+
+
 # -- after the event (`bot.handlers.aftercare`) ---------------------------------------------
 
 AnswerCode = Annotated[str, Token(r"[a-z0-9_]{1,16}")]
@@ -482,8 +590,169 @@ class SurveyAnswer(CallbackData, prefix="sv"):
 
 
 @dataclass(frozen=True)
+class FeedbackAnswer(CallbackData, prefix="fb"):
+    """A feedback question's button (after "did it happen?"): draft nonce, step, value
+    (`bot.engine.steps`, `bot.handlers.aftercare.meeting`)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+
+
+@dataclass(frozen=True)
+class FeedbackAnswerPair(CallbackData, prefix="fb"):
+    """The same with a second value (the employer card's summary buttons)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+    detail: StepValue
+
+
+@dataclass(frozen=True)
 class FollowUpAnswer(CallbackData, prefix="fu"):
     """A button of a follow-up's first question ("Où en êtes-vous ?"), sent by the outbox."""
 
     questionnaire_id: int
     answer: AnswerCode
+
+
+@dataclass(frozen=True)
+class OutcomeAnswer(CallbackData, prefix="oc"):
+    """A follow-up's next questions, a candidate answering (`bot.engine.steps`)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+
+
+@dataclass(frozen=True)
+class OutcomeAnswerPair(CallbackData, prefix="oc"):
+    """The same with a second value (the form's summary buttons)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+    detail: StepValue
+
+
+@dataclass(frozen=True)
+class StaffOutcomeAnswer(CallbackData, prefix="ocs"):
+    """Staff recording a follow-up outcome for someone (`/suivi`): the same questions."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+
+
+@dataclass(frozen=True)
+class StaffOutcomeAnswerPair(CallbackData, prefix="ocs"):
+    """The same with a second value (the form's summary buttons)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+    detail: StepValue
+
+
+# -- review of employers' cards (staff, `bot.handlers.aftercare.review`) ---------------------
+
+
+@dataclass(frozen=True)
+class ReviewOpen(CallbackData, prefix="rv:ev"):
+    """Staff: the next card of this event waiting for review (`/avis`, the staff notice)."""
+
+    event_id: int
+
+
+@dataclass(frozen=True)
+class ReviewDecision(CallbackData, prefix="rv:do"):
+    """Staff, under a card: send it to the candidate, change it, or keep it back."""
+
+    feedback_id: int
+    action: Literal["send", "edit", "hold"]
+
+
+@dataclass(frozen=True)
+class ReviewEdit(CallbackData, prefix="rv:ed"):
+    """Staff: type a new strength or tip for this card (enters the editing conversation)."""
+
+    feedback_id: int
+    field: Literal["strength", "tip"]
+
+
+@dataclass(frozen=True)
+class ReviewSetting(CallbackData, prefix="rv:set"):
+    """Staff, from an event's editing menu: review cards first (`on`) or send them at once."""
+
+    event_id: int
+    choice: Literal["menu", "on", "off"]
+
+
+@dataclass(frozen=True)
+class ReviewAnswer(CallbackData, prefix="rvt"):
+    """A button of the card-editing form (`bot.engine.steps`): nonce, step, value."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+
+
+@dataclass(frozen=True)
+class ReviewAnswerPair(CallbackData, prefix="rvt"):
+    """The same with a second value (the form's own buttons)."""
+
+    nonce: Nonce
+    step: StepName
+    value: StepValue
+    detail: StepValue
+
+
+# -- a way on: the menu of an unexpected message, and writing to the team --------------------
+
+
+@dataclass(frozen=True)
+class MenuChoice(CallbackData, prefix="menu"):
+    """A button of the menu shown after a message the bot did not expect."""
+
+    action: Literal["next", "events", "card", "team", "help"]
+
+
+@dataclass(frozen=True)
+class TeamReply(CallbackData, prefix="team:re"):
+    """Staff answer a person's message forwarded by the bot ("Répondre")."""
+
+    person_id: int
+
+
+# -- the organising team (/equipe) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrewMenu(CallbackData, prefix="crew"):
+    """/equipe's buttons: the list, "Ajouter" (recent people), a one-time staff link."""
+
+    action: Literal["list", "add", "link"]
+
+
+@dataclass(frozen=True)
+class CrewAdd(CallbackData, prefix="crew:add"):
+    """Make this person staff (one of the people who wrote to the bot recently)."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class CrewRemove(CallbackData, prefix="crew:rm"):
+    """Take this person off the team: first the question (`sure` 0), then the change (1)."""
+
+    person_id: int
+    sure: bool
+
+
+@dataclass(frozen=True)
+class CarryOn(CallbackData, prefix="again"):
+    """The gentle reminder of an unfinished sign-up or event: "Reprendre" or "Abandonner"."""
+
+    conversation: Literal["signup", "creation"]
+    go: bool

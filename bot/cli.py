@@ -8,17 +8,30 @@ import logging
 import sys
 
 from bot import runner
-from bot.config import ConfigError, load_settings
-from bot.db.session import Database
+from bot.config import (
+    UNREACHABLE_DATABASE,
+    ConfigError,
+    Settings,
+    database_variable,
+    load_settings,
+    masked_url,
+)
+from bot.db.session import Database, unreachable
 from bot.i18n import Translator
+from matching.cli import Parser
 from matching.cli import main as plan_main
+from matching.i18n import translator
 
 EXIT_CONFIG = 2
 
 
 def _parser(_: Translator) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="passerelle", description=_.plain("Passerelle bot."))
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(
+        prog="passerelle",
+        description=_.plain("Passerelle bot."),
+        translate=translator(_.language),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar=_.plain("COMMAND"))
     run = commands.add_parser(
         "run", help=_.plain("Run the bot (offline demo when no token is set).")
     )
@@ -29,10 +42,12 @@ def _parser(_: Translator) -> argparse.ArgumentParser:
     )
     commands.add_parser("demo", help=_.plain("Run the offline demo and print the conversation."))
     database = commands.add_parser("db", help=_.plain("Database commands."))
-    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands = database.add_subparsers(
+        dest="db_command", required=True, metavar=_.plain("COMMAND")
+    )
     database_commands.add_parser("upgrade", help=_.plain("Apply the migrations."))
     plan = commands.add_parser("plan", help=_.plain("Plan the rooms of an instance file."))
-    plan.add_argument("arguments", nargs=argparse.REMAINDER)
+    plan.add_argument("arguments", nargs=argparse.REMAINDER, metavar=_.plain("ARGUMENTS"))
     return parser
 
 
@@ -44,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     options = _parser(_).parse_args(arguments)
     try:
         settings = load_settings()
+        _check_database(settings, options.command)
     except ConfigError as error:
         print(
             _.plain(
@@ -68,11 +84,26 @@ def main(argv: list[str] | None = None) -> int:
             await database.dispose()
 
         asyncio.run(upgrade())
-        print(_.plain("Database up to date: {url}", url=settings.resolved_database_url))
+        print(_.plain("Database up to date: {url}", url=masked_url(settings.resolved_database_url)))
         return 0
     if options.command == "demo" or settings.offline:
         return runner.run_offline(settings, serve=getattr(options, "serve", False))
     return runner.run_online(settings)
+
+
+def _check_database(settings: Settings, command: str) -> None:
+    """Stop with one line naming the variable when the database cannot be used."""
+    if command != "db" and settings.offline and not settings.database_url:
+        return  # the offline demo uses its own SQLite file, checked like the data folder
+    url = settings.resolved_database_url
+    reason = asyncio.run(unreachable(url))
+    if reason is not None:
+        raise ConfigError(
+            database_variable(settings),
+            UNREACHABLE_DATABASE,
+            url=masked_url(url),
+            reason=masked_url(reason),
+        )
 
 
 if __name__ == "__main__":

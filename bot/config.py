@@ -51,13 +51,20 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
-    conversation_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # An unfinished sign-up or event is kept this long (then erased with a last message),
+    # with one gentle reminder after `conversation_nudge_minutes` (0: none).
+    conversation_timeout_minutes: float = Field(default=14 * 24 * 60, ge=1, le=60 * 24 * 60)
+    conversation_nudge_minutes: float = Field(default=3 * 60, ge=0, le=60 * 24 * 60)
     programmes: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["COI", "Coaching+", "COFA", "RSA", "Autre"]
     )
     log_level: str = "INFO"
     # Messages per second the outbox may send (Telegram allows ~30; raised for local benches).
     outbox_rate_per_second: float = Field(default=30, gt=0, le=1000)
+    # Seconds between two runs of the after-event scheduler (questionnaires, reminders).
+    aftercare_seconds: int = Field(default=60, ge=1, le=3600)
+    # Personal data is erased this many months after a person's last event (notice a month before).
+    retention_months: int = Field(default=24, ge=2, le=120)
 
     @field_validator("staff_ids", mode="before")
     @classmethod
@@ -135,10 +142,20 @@ EXPECTED = {
     "timezone": N_("an IANA time zone such as Europe/Paris"),
     "webhook_url": N_("PASSERELLE_TOKEN is required with a webhook"),
     "webhook_port": N_("a port number between 1 and 65535"),
-    "conversation_timeout_minutes": N_("a number of minutes between 1 and 1440"),
+    "conversation_timeout_minutes": N_("a number of minutes between 1 and 86400"),
+    "conversation_nudge_minutes": N_("a number of minutes between 0 and 86400"),
     "outbox_rate_per_second": N_("a number of messages per second between 1 and 1000"),
+    "aftercare_seconds": N_("a number of seconds between 1 and 3600"),
+    "retention_months": N_("a number of months between 2 and 120"),
 }
 UNWRITABLE_FOLDER = N_("a writable folder ({folder} cannot be used)")
+UNREACHABLE_DATABASE = N_("a database the bot can reach and write to ({url}: {reason})")
+_PASSWORD = re.compile(r"(?P<head>://[^:/@\s]*:)[^@\s]*(?P<tail>@)")
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to print or log: its password, if any, replaced by ***."""
+    return _PASSWORD.sub(r"\g<head>***\g<tail>", url)
 
 
 def _variable(field: str) -> str:
@@ -165,7 +182,7 @@ def _check_database_reachable(settings: Settings) -> None:
             raise ConfigError(_variable("database_url"), EXPECTED["database_url"])
         return
     _, _, path_part = url.partition(":///")
-    if not path_part or path_part == ":memory:":
+    if not path_part or path_part == ":memory:" or path_part.startswith("file:"):
         return
     folder = Path(path_part).expanduser().parent
     try:
@@ -174,6 +191,11 @@ def _check_database_reachable(settings: Settings) -> None:
         raise ConfigError(_database_variable(settings), UNWRITABLE_FOLDER, folder=folder) from None
     if not os.access(folder, os.W_OK):
         raise ConfigError(_database_variable(settings), UNWRITABLE_FOLDER, folder=folder)
+
+
+def database_variable(settings: Settings) -> str:
+    """The variable that chose the database (the URL, or the data folder's SQLite file)."""
+    return _database_variable(settings)
 
 
 def _database_variable(settings: Settings) -> str:

@@ -186,10 +186,29 @@ def in_zone(naive: datetime, zone_name: str) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(zone_name))
 
 
-def format_when(moment: datetime, zone_name: str, language: str = "fr") -> str:
-    """'vendredi 12 mars 2027 à 13h30' in the event's time zone."""
+def format_time(moment: datetime, zone_name: str) -> str:
+    """'13 h 30', '9 h' in the event's time zone: the one way times are written."""
+    local = moment.astimezone(ZoneInfo(zone_name))
+    return f"{local.hour} h {local.minute:02d}" if local.minute else f"{local.hour} h"
+
+
+def format_day(moment: datetime, zone_name: str, language: str = "fr") -> str:
+    """'vendredi 12 mars 2027' in the event's time zone."""
     return babel_format_datetime(
-        moment, "EEEE d MMMM y 'à' HH'h'mm", tzinfo=ZoneInfo(zone_name), locale=language
+        moment, "EEEE d MMMM y", tzinfo=ZoneInfo(zone_name), locale=language
+    )
+
+
+def format_when(moment: datetime, zone_name: str, language: str = "fr") -> str:
+    """'vendredi 12 mars 2027 à 13 h 30' in the event's time zone."""
+    return f"{format_day(moment, zone_name, language)} à {format_time(moment, zone_name)}"
+
+
+def format_span(start: datetime, end: datetime, zone_name: str, language: str = "fr") -> str:
+    """'vendredi 12 mars 2027 de 13 h 30 à 16 h 30' in the event's time zone."""
+    return (
+        f"{format_day(start, zone_name, language)} de {format_time(start, zone_name)}"
+        f" à {format_time(end, zone_name)}"
     )
 
 
@@ -199,8 +218,8 @@ def format_short(moment: datetime, zone_name: str) -> str:
 
 
 def format_minutes(minutes: int) -> str:
-    """'3h', '2h30', '45 min'."""
+    """'3 h', '2 h 30', '45 min'."""
     hours, rest = divmod(minutes, 60)
     if hours == 0:
         return f"{rest} min"
-    return f"{hours}h{rest:02d}" if rest else f"{hours}h"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"

@@ -82,6 +82,13 @@ class Translator:
         text = catalog(self.language).gettext(message)
         return text.format(**values) if values else text
 
+    def of(self, name: str) -> str:
+        """ "d'Amina", "de Karim": French elides "de" before a vowel sound."""
+        if self.language == "fr":
+            first = name[:1].casefold()
+            return f"d'{name}" if first and first in "aàâäeéèêëiîïoôöuùûüyh" else f"de {name}"
+        return f"of {name}"
+
     def decimal(self, value: float, places: int = 1) -> str:
         """A number written the reader's way ("0,58" in French), with `places` decimals."""
         pattern = "0." + "0" * places if places else "0"
@@ -121,3 +128,34 @@ def sectors(language: str = DEFAULT_LANGUAGE) -> tuple[Sector, ...]:
             Sector(row["code"], row["label_fr"], row["label_short_fr"])
             for row in csv.DictReader(handle)
         )
+
+
+# The sectors most people in job insertion look for, first when nothing else tells.
+COMMON_SECTORS = ("K", "D", "G", "N", "J", "F")
+
+
+@cache
+def _sector_keywords(language: str) -> dict[str, tuple[str, ...]]:
+    path = LOCALES_DIR / language_for(language) / "sector_keywords.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        return {
+            row["code"]: tuple(word.strip() for word in row["keywords"].split(";") if word.strip())
+            for row in csv.DictReader(handle)
+        }
+
+
+def likely_sectors(job: str | None, language: str = DEFAULT_LANGUAGE) -> list[Sector]:
+    """All sectors, the most likely for `job` first (words of `sector_keywords.csv` found in
+    it), then the common ones, then the others in their usual order."""
+    text = (job or "").casefold()
+    keywords = _sector_keywords(language)
+
+    def rank(item: tuple[int, Sector]) -> tuple[int, int, int]:
+        index, sector = item
+        hits = sum(1 for word in keywords.get(sector.code, ()) if word in text) if text else 0
+        common = COMMON_SECTORS.index(sector.code) if sector.code in COMMON_SECTORS else 99
+        return (-hits, common, index)
+
+    return [sector for _index, sector in sorted(enumerate(sectors(language)), key=rank)]

@@ -11,28 +11,52 @@ one): the largest ``q`` the same flow can carry with ``q`` seats per candidate a
 one meeting per candidate–employer pair. Speed job dating thus gives everyone several
 employers, not a few people many.
 
-Inside a site, candidates with the fewest good matches (affinity >= ``good_match`` with an
-employer who can receive them) are kept first, since they have the fewest other chances;
-ties are broken by an order drawn from the seed.
+Inside a site, who is kept follows the event's rule (``event.admission``), chosen by the
+coordinator:
+
+* ``registration`` (the bot's default): first signed up, first seated (file order);
+* ``staff``: the team's order, ``priority`` 1 first (none: after, in file order);
+* ``best_fit``: the candidates of the best plan over all of them. On one-round events with
+  1 or 2 employers per room, the exact seat-based model (:mod:`matching.exact`) is solved
+  once with everyone allowed and nobody promised a seat, every meeting worth a bonus far
+  above any affinity: its optimum seats as many as possible, then has the highest total,
+  so the plan made for the people it seats is the best possible one. Otherwise (several
+  rounds, groups, too big), those with the highest best affinities come first;
+* ``fewest_matches`` (when a file names no rule, as before the rule existed): those with
+  the fewest good matches (affinity >= ``good_match`` with
+  an employer who can receive them) first, since they have the fewest other chances; ties
+  are broken by an order drawn from the seed.
+
+Candidates already convened (``preferred``, when re-planning) go first under every rule.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 import networkx as nx
 import numpy as np
 
 from matching.affinity import AffinityTables
+from matching.exact import solve_exact
 from matching.i18n import N_, translator
 from matching.model import Instance
+from matching.problem import Problem
 
 RULE = N_(
     "rule: people with the fewest good matches go first, then an order drawn at random "
     "with seed {seed}"
 )
+# The rule's sentence in a waiting-list reason, per ``event.admission``.
+RULE_TEXTS = {
+    "registration": N_("rule: first signed up, first seated"),
+    "staff": N_("rule: the order chosen by the team"),
+    "best_fit": N_("rule: the seats that give the best plan overall"),
+    "fewest_matches": RULE,
+}
+DEFAULT_TIME_LIMIT = 10.0
 
 # Nodes of the flow network: "source", ("site", site id), ("emp", employer position), "sink".
 _FlowNode: TypeAlias = str | tuple[str, str] | tuple[str, int]
@@ -52,20 +76,25 @@ def admit(
     seed: int,
     preferred: set[int] | None = None,
     language: str = "fr",
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> Admission:
-    """Decide who is admitted; ``preferred`` candidates (already convened) go first."""
+    """Decide who is admitted by the event's rule; ``preferred`` (already convened) first.
+
+    ``time_limit`` bounds the search of the ``best_fit`` rule (seconds).
+    """
     ev = instance.event
     n_c = len(tables.candidates)
-    good = ((tables.ce >= tables.weights.good_match) & tables.compatible).sum(axis=1)
-    order = list(range(n_c))
-    random.Random(seed).shuffle(order)
-    rank = {c: r for r, c in enumerate(order)}
     preferred = preferred or set()
-    priority = sorted(range(n_c), key=lambda c: (c not in preferred, int(good[c]), rank[c]))
+    chosen = _best_seats(instance, tables, preferred, time_limit) if n_c else None
+    key = _order_key(instance, tables, seed, chosen)
+    priority = sorted(range(n_c), key=lambda c: (c not in preferred, key[c]))
     by_site: dict[str, list[int]] = {s.id: [] for s in ev.sites}
     for c in priority:
         by_site[tables.candidates[c].site].append(c)
-    capacity = _site_capacity(instance, tables, {s: len(m) for s, m in by_site.items()})
+    if chosen is None:
+        capacity = _site_capacity(instance, tables, {s: len(m) for s, m in by_site.items()})
+    else:
+        capacity = {s: sum(1 for c in m if chosen[c]) for s, m in by_site.items()}
     admitted = np.zeros(n_c, dtype=bool)
     reasons: dict[int, str] = {}
     for site in ev.sites:
@@ -77,6 +106,77 @@ def admit(
             reasons[c] = _reason(instance, site.id, site.rooms, len(members), cap, seed, language)
     seated = {s.id: min(capacity[s.id], len(by_site[s.id])) for s in ev.sites}
     return Admission(admitted, reasons, priority, _fair_floor(instance, tables, seated))
+
+
+def rule_text(instance: Instance, seed: int, language: str = "fr") -> str:
+    """The event's admission rule as said in waiting-list reasons, in ``language``."""
+    _ = translator(language)
+    return _(RULE_TEXTS[instance.event.admission], seed=seed)
+
+
+def _order_key(
+    instance: Instance, tables: AffinityTables, seed: int, chosen: np.ndarray | None
+) -> list[tuple[float, ...]]:
+    """Sort key of every candidate position under the event's rule (smaller goes first)."""
+    n_c = len(tables.candidates)
+    rule = instance.event.admission
+    if rule == "staff":
+        big = float("inf")
+        return [
+            (big if c.priority is None else float(c.priority), float(i))
+            for i, c in enumerate(tables.candidates)
+        ]
+    if rule == "best_fit":
+        best = _best_values(instance, tables)
+        seated = np.ones(n_c, dtype=bool) if chosen is None else chosen
+        return [(float(not seated[c]), -float(best[c]), float(c)) for c in range(n_c)]
+    if rule == "fewest_matches":
+        good = ((tables.ce >= tables.weights.good_match) & tables.compatible).sum(axis=1)
+        order = list(range(n_c))
+        random.Random(seed).shuffle(order)
+        rank = {c: r for r, c in enumerate(order)}
+        return [(float(good[c]), float(rank[c])) for c in range(n_c)]
+    return [(float(c),) for c in range(n_c)]  # registration: the file's order
+
+
+def _best_values(instance: Instance, tables: AffinityTables) -> np.ndarray:
+    """Each candidate's highest possible total: their best ``rounds`` affinities."""
+    if tables.ce.size == 0:
+        return np.zeros(len(tables.candidates))
+    values = np.where(tables.compatible, tables.ce, 0.0)
+    top = np.sort(values, axis=1)[:, ::-1][:, : instance.event.rounds]
+    return np.asarray(top.sum(axis=1))
+
+
+def _best_seats(
+    instance: Instance, tables: AffinityTables, preferred: set[int], time_limit: float
+) -> np.ndarray | None:
+    """Who sits in the best plan over all candidates (``best_fit``), or None if not found.
+
+    Only for one-round events with 1 or 2 employers per room and more candidates than
+    seats. Every meeting gets a bonus far above any affinity (three times that for the
+    candidates already convened), so the optimum seats the most people first.
+    """
+    ev = instance.event
+    n_c = len(tables.candidates)
+    if ev.admission != "best_fit" or ev.rounds != 1 or ev.employers_per_room not in (1, 2):
+        return None
+    seats = sum(s.rooms for s in ev.sites) * ev.candidates_per_room
+    if n_c <= seats and all(
+        tables.compatible[c].any() for c in range(n_c)
+    ):  # everyone may fit: the usual capacity check decides
+        return None
+    problem = Problem(instance, tables, np.ones(n_c, dtype=bool), 0)
+    bonus = np.full(n_c, problem.coverage_bonus)
+    bonus[list(preferred)] *= 3
+    problem.tables = replace(problem.tables, ce=problem.tables.ce + bonus[:, None])
+    result = solve_exact(problem, time_limit=time_limit, fairness=False, columns=False)
+    if result is None:
+        return None
+    chosen = np.zeros(n_c, dtype=bool)
+    for room in (room for rooms in result.rounds for room in rooms):
+        chosen[room.candidates] = True
+    return chosen
 
 
 def _fair_floor(instance: Instance, tables: AffinityTables, seated: dict[str, int]) -> int:
@@ -139,7 +239,7 @@ def _reason(
 ) -> str:
     _ = translator(language)
     ev = instance.event
-    rule = _(RULE, seed=seed)
+    rule = rule_text(instance, seed, language)
     if rooms == 0:
         return _('Site "{site}" has no room: waiting list.', site=site)
     if ev.employers_per_room > 0 and not any(e.accepts(site) for e in instance.active_employers):

@@ -20,6 +20,11 @@ One-round formats (Ose ton projet) go first to the room-based model of
 is much tighter than this seat-based one, and it proves the optimum of the 16 × 16, 2 + 2
 instances in well under 0.2 s where this model sometimes needs 0.5 s of HiGHS heuristics.
 This model remains for several rounds, and as the fallback when that one gives up.
+
+Pairs who met at an earlier edition (``Instance.met_before``) are not removed from either
+model: their affinity carries a large penalty (:meth:`matching.problem.Problem._met_before`
+says why), so the optimum has no repeat whenever a plan meeting every constraint above has
+none, and otherwise the fewest repeats; the models stay feasible in both cases.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from matching.problem import Problem, RoomState, Rounds
+from matching.problem import Problem, RoomState, Rounds, met_before_among
 
 _RESTARTS = 4
 SITE_SECONDS = 2.0  # time cap of the tabu search per site
@@ -58,7 +58,8 @@ def solve_groups(problem: Problem, seed: int, deadline: float) -> Rounds:
             continue
         diversity = problem.tables.candidate_diversity(members.tolist())
         big = _repeat_weight(problem)
-        together = np.zeros((len(members), len(members)), dtype=np.int16)
+        prior = met_before_among(problem, members)
+        together = prior.copy()
         labels: list[np.ndarray] = []
         for _t in range(problem.n_rounds):
             label = _best_partition(diversity, together, big, problem.k_c, n_groups, rng, deadline)
@@ -66,7 +67,7 @@ def solve_groups(problem: Problem, seed: int, deadline: float) -> Rounds:
             together += _same(label)
         if len(members) > 1:
             site_deadline = min(deadline, time.perf_counter() + SITE_SECONDS)
-            labels = tabu_search(diversity, labels, big, rng, site_deadline)
+            labels = tabu_search(diversity, labels, big, rng, site_deadline, prior)
         for t, label in enumerate(labels):
             for g in range(n_groups):
                 rounds[t].append(RoomState(s, [], members[label == g].tolist()))
@@ -78,9 +79,14 @@ def _repeat_weight(problem: Problem) -> float:
     return max(problem.tables.weights.repeat_penalty, 2.0 * problem.k_c + 1.0)
 
 
-def repeats(labels: list[np.ndarray]) -> int:
-    """Repeated meetings: Σ over pairs of max(0, rounds together - 1)."""
+def repeats(labels: list[np.ndarray], prior: np.ndarray | None = None) -> int:
+    """Repeated meetings: Σ over pairs of max(0, rounds together - 1).
+
+    ``prior`` (0/1 per pair) counts a meeting at an earlier edition as one round together.
+    """
     count = sum(_same(label).astype(int) for label in labels)
+    if prior is not None:
+        count = count + prior
     return int(np.maximum(count - 1, 0).sum() // 2)
 
 
@@ -94,8 +100,13 @@ def tabu_search(
     big: float,
     rng: np.random.Generator,
     deadline: float,
+    prior: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """Improve (fewest repeats, then most diversity) by tabu search on swaps; see the module."""
+    """Improve (fewest repeats, then most diversity) by tabu search on swaps; see the module.
+
+    ``prior`` marks pairs who met at an earlier edition: a meeting today repeats it. The
+    floor below ignores them, so it stays a lower bound (the search may just run longer).
+    """
     n, n_rounds = len(diversity), len(labels)
     labels = [label.copy() for label in labels]
     n_groups = int(max(label.max() for label in labels)) + 1
@@ -105,9 +116,11 @@ def tabu_search(
     floor = repeat_floor([np.bincount(label[label >= 0], minlength=n_groups) for label in labels])
     same = [_same(label).astype(np.int32) for label in labels]
     count: np.ndarray = np.stack(same).sum(axis=0, dtype=np.int32)  # _apply updates it in place
+    if prior is not None:
+        count += prior.astype(np.int32)
     tabu = np.zeros((n_rounds, n, n), dtype=np.int64)
     tenure_low, tenure_high = 3, max(6, n // 2)
-    conflicts, value = repeats(labels), diversity_of(labels, diversity)
+    conflicts, value = repeats(labels, prior), diversity_of(labels, diversity)
     best = (conflicts, -value)
     best_labels = [label.copy() for label in labels]
     last_gain = 0
@@ -123,7 +136,7 @@ def tabu_search(
                 a, b = _random_pair(labels[t], rng)
                 if a >= 0:
                     _apply(labels, same, count, t, a, b)
-            conflicts, value = repeats(labels), diversity_of(labels, diversity)
+            conflicts, value = repeats(labels, prior), diversity_of(labels, diversity)
             continue
         move = _best_move(
             diversity, labels, same, count, big, tabu, it, best, conflicts, value, rng

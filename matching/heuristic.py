@@ -108,9 +108,15 @@ def build_round(problem: Problem, ctx: RoundContext, rng: np.random.Generator) -
 def _values(
     problem: Problem, ctx: RoundContext, cands: np.ndarray, emps: np.ndarray, bonus: np.ndarray
 ) -> np.ndarray:
-    """Value of seating each candidate with each employer this round (forbidden if met)."""
+    """Value of seating each candidate with each employer this round (forbidden if met).
+
+    A pair who met at an earlier edition carries the problem's penalty (already in ``ce``),
+    and is forbidden outright once the candidate has the promised meetings: an extra
+    meeting is never worth a repeat.
+    """
     block = problem.tables.ce[np.ix_(cands, emps)] + bonus[cands, None]
     bad = (ctx.met[np.ix_(cands, emps)] > 0) | ~problem.tables.compatible[np.ix_(cands, emps)]
+    bad |= problem.met_ce[np.ix_(cands, emps)] & (bonus[cands, None] == 0)
     return np.where(bad, _FORBIDDEN, block)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DEFAULT_LANGUAGE = "fr"
@@ -64,6 +65,11 @@ class Translator:
     def n(self, singular: str, plural: str, /, count: int, **values: object) -> str:
         text = catalog(self.language).ngettext(singular, plural, count)
         return text.format(count=count, **values)
+
+    def decimal(self, value: float, places: int = 2) -> str:
+        """A number written the reader's way ("0,58" in French)."""
+        pattern = "0." + "0" * places if places else "0"
+        return format_decimal(value, format=pattern, locale=self.language)
 
 
 def translator(language: str | None = None) -> Translator:

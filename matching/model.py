@@ -8,16 +8,47 @@ asked), so staff can fix it without a traceback.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matching.i18n import Translator, translator
+from matching.i18n import N_, Translator, translator
 from matching.weights import Weights
 
+# The system's and the JSON parser's own words are English: the usual ones, said plainly.
+_FILE_ERRORS = {
+    errno.ENOENT: N_("no such file"),
+    errno.EACCES: N_("access refused"),
+    errno.EISDIR: N_("this is a folder, not a file"),
+}
+_FILE_ERROR = N_("reading error")
+_JSON_ERROR = N_("syntax error")
+_JSON_ERRORS = {
+    "Expecting value": N_("a value is expected"),
+    "Expecting property name enclosed in double quotes": N_("a name in double quotes is expected"),
+    "Expecting ',' delimiter": N_("a comma is missing"),
+    "Expecting ':' delimiter": N_("a colon is missing"),
+    "Extra data": N_("text after the end"),
+    "Unterminated string starting at": N_("unclosed quotes"),
+}
+
 REMOTE = "*"
+# Who gets a seat when not everyone fits (``event.admission``, see matching.admission).
+ADMISSION_RULES = ("registration", "staff", "best_fit", "fewest_matches")
+DEFAULT_ADMISSION = "fewest_matches"  # files written before the rule existed
+# The keys an instance file may hold, per object; any other one is reported as unknown.
+_KNOWN_KEYS = {
+    "instance": {"event", "employers", "candidates", "affinity", "withdrawn", "weights"}
+    | {"met_before"},
+    "event": {"employers_per_room", "candidates_per_room", "rounds", "sites", "admission"},
+    "site": {"id", "rooms"},
+    "employer": {"id", "sites", "sectors", "jobs", "max_candidates", "wishes", "skills", "name"},
+    "candidate": {"id", "site", "sectors", "target_job", "skills", "qualities", "age_band"}
+    | {"programme", "wishes", "name", "priority"},
+}
 
 
 class InstanceError(ValueError):
@@ -36,6 +67,7 @@ class Event:
     candidates_per_room: int
     rounds: int
     sites: tuple[Site, ...]
+    admission: str = DEFAULT_ADMISSION
 
     def site(self, site_id: str) -> Site:
         return next(s for s in self.sites if s.id == site_id)
@@ -53,6 +85,7 @@ class Candidate:
     programme: str | None = None
     wishes: tuple[str, ...] = ()
     name: str | None = None
+    priority: int | None = None  # staff's order for the "staff" admission rule (1 first)
 
 
 @dataclass(frozen=True)
@@ -80,6 +113,11 @@ class Instance:
     affinity: dict[str, dict[str, float]] | None = None
     withdrawn: frozenset[str] = frozenset()
     weights: Weights = field(default_factory=Weights)
+    # Pairs of participants who met at an earlier edition, each pair sorted (see solver).
+    met_before: frozenset[tuple[str, str]] = frozenset()
+    # Keys of the file the reader does not know (a typo such as "secteurs"), with their
+    # place, e.g. ``candidates[0].secteurs``: ignored, so the command line warns about them.
+    unknown_keys: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def active_candidates(self) -> list[Candidate]:
@@ -141,6 +179,7 @@ class Instance:
                         "programme": c.programme,
                         "wishes": list(c.wishes),
                         "name": c.name,
+                        "priority": c.priority,
                     }
                 )
                 for c in self.candidates
@@ -152,6 +191,10 @@ class Instance:
             out["withdrawn"] = sorted(self.withdrawn)
         if self.weights != Weights():
             out["weights"] = self.weights.to_dict()
+        if self.met_before:
+            out["met_before"] = [list(pair) for pair in sorted(self.met_before)]
+        if ev.admission != DEFAULT_ADMISSION:
+            out["event"]["admission"] = ev.admission
         return out
 
 
@@ -166,7 +209,11 @@ def load_instance(path: str | Path, language: str = "fr") -> Instance:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InstanceError(
-            _("{where}: cannot read the file ({error})", where=path, error=exc.strerror)
+            _(
+                "{where}: cannot read the file ({error})",
+                where=path,
+                error=_(_FILE_ERRORS.get(exc.errno or 0, _FILE_ERROR)),
+            )
         ) from None
     except UnicodeDecodeError:
         raise InstanceError(_("{where}: the file is not in UTF-8", where=path)) from None
@@ -179,7 +226,7 @@ def load_instance(path: str | Path, language: str = "fr") -> Instance:
                 where=path,
                 line=exc.lineno,
                 column=exc.colno,
-                error=exc.msg,
+                error=_(_JSON_ERRORS.get(exc.msg, _JSON_ERROR)),
             )
         ) from None
     return Instance.from_dict(data, language)
@@ -190,9 +237,11 @@ class _InstanceReader:
 
     def __init__(self, translate: Translator) -> None:
         self._ = translate
+        self.unknown: list[str] = []
 
     def read(self, data: Any) -> Instance:
         root = self._obj(data, "instance")
+        self._note_unknown(root, "instance", "")
         event = self._event(self._get(root, "event", "instance"))
         site_ids = {s.id for s in event.sites}
         seen: set[str] = set()
@@ -241,11 +290,30 @@ class _InstanceReader:
                 weights = Weights.from_dict(root["weights"], language=self._.language)
             except ValueError as exc:
                 raise InstanceError(str(exc)) from None
-        return Instance(event, employers, candidates, affinity, withdrawn, weights)
+        met_before: frozenset[tuple[str, str]] = frozenset()
+        if root.get("met_before") is not None:
+            met_before = self._met_before(root["met_before"], candidate_ids | employer_ids)
+        return Instance(
+            event,
+            employers,
+            candidates,
+            affinity,
+            withdrawn,
+            weights,
+            met_before,
+            unknown_keys=tuple(self.unknown),
+        )
+
+    def _note_unknown(self, obj: dict[str, Any], kind: str, where: str) -> None:
+        """Remember keys this format does not know (``where`` is the object's place)."""
+        for key in obj:
+            if key not in _KNOWN_KEYS[kind]:
+                self.unknown.append(f"{where}.{key}" if where else str(key))
 
     # -- sections ---------------------------------------------------------------------
     def _event(self, raw: Any) -> Event:
         ev = self._obj(raw, "event")
+        self._note_unknown(ev, "event", "event")
         k_e = self._int(self._get(ev, "employers_per_room", "event"), "event.employers_per_room")
         k_c = self._int(
             self._get(ev, "candidates_per_room", "event"), "event.candidates_per_room", low=1
@@ -260,6 +328,7 @@ class _InstanceReader:
         for i, raw in enumerate(sites_raw):
             where = f"event.sites[{i}]"
             obj = self._obj(raw, where)
+            self._note_unknown(obj, "site", where)
             site_id = self._id(self._get(obj, "id", where), f"{where}.id")
             if site_id == REMOTE:
                 raise InstanceError(
@@ -271,10 +340,20 @@ class _InstanceReader:
                 )
             rooms = self._int(self._get(obj, "rooms", where), f"{where}.rooms")
             sites.append(Site(site_id, rooms))
-        return Event(k_e, k_c, rounds, tuple(sites))
+        admission = ev.get("admission", DEFAULT_ADMISSION)
+        if admission not in ADMISSION_RULES:
+            raise InstanceError(
+                self._(
+                    "{where}: one of {choices} is expected",
+                    where="event.admission",
+                    choices=", ".join(f'"{rule}"' for rule in ADMISSION_RULES),
+                )
+            )
+        return Event(k_e, k_c, rounds, tuple(sites), admission)
 
     def _employer(self, raw: Any, where: str, site_ids: set[str], seen: set[str]) -> Employer:
         obj = self._obj(raw, where)
+        self._note_unknown(obj, "employer", where)
         emp_id = self._unique_id(obj, where, seen)
         sites = self._str_list(self._get(obj, "sites", where), f"{where}.sites")
         if not sites:
@@ -302,6 +381,7 @@ class _InstanceReader:
 
     def _candidate(self, raw: Any, where: str, site_ids: set[str], seen: set[str]) -> Candidate:
         obj = self._obj(raw, where)
+        self._note_unknown(obj, "candidate", where)
         cand_id = self._unique_id(obj, where, seen)
         site = self._id(self._get(obj, "site", where), f"{where}.site")
         if site not in site_ids:
@@ -319,6 +399,11 @@ class _InstanceReader:
             programme=self._opt_str(obj, "programme", where),
             wishes=tuple(self._opt_str_list(obj, "wishes", where)),
             name=self._opt_str(obj, "name", where),
+            priority=(
+                None
+                if obj.get("priority") is None
+                else self._int(obj["priority"], f"{where}.priority")
+            ),
         )
 
     def _affinity(
@@ -352,6 +437,21 @@ class _InstanceReader:
                     )
                 out[cand_id][emp_id] = float(value)
         return out
+
+    def _met_before(self, raw: Any, known: set[str]) -> frozenset[tuple[str, str]]:
+        """Pairs ``[id, id]`` of two different known participants; each kept sorted."""
+        pairs: set[tuple[str, str]] = set()
+        for i, item in enumerate(self._list(raw, "met_before")):
+            where = f"met_before[{i}]"
+            ids = self._str_list(item, where)
+            if len(ids) != 2 or ids[0] == ids[1]:
+                raise InstanceError(
+                    self._("{where}: a pair of two different participants is expected", where=where)
+                )
+            self._known(ids, known, where, self._('{where}: unknown participant "{id}"'))
+            first, second = sorted(ids)
+            pairs.add((first, second))
+        return frozenset(pairs)
 
     # -- primitives -------------------------------------------------------------------
     def _obj(self, value: Any, where: str) -> dict[str, Any]:
@@ -455,6 +555,9 @@ class Plan:
     breakdown: dict[str, Any] = field(default_factory=dict)
     worst_candidate: dict[str, Any] | None = None
     changed_people: list[str] | None = None
+    # Pairs of ``Instance.met_before`` who meet again in this plan: the repeats no plan
+    # seating everyone could avoid (each pair sorted), so staff can be told.
+    met_again: list[tuple[str, str]] = field(default_factory=list)
 
     def rooms_of(self, person_id: str) -> list[tuple[int, Room]]:
         """(round, room) pairs where the person sits."""
@@ -491,6 +594,8 @@ class Plan:
             out["worst_candidate"] = self.worst_candidate
         if self.changed_people is not None:
             out["changed"] = list(self.changed_people)
+        if self.met_again:
+            out["met_again"] = [list(pair) for pair in self.met_again]
         return out
 
     @classmethod
@@ -519,6 +624,7 @@ class Plan:
                 breakdown=dict(data.get("breakdown", {})),
                 worst_candidate=data.get("worst_candidate"),
                 changed_people=data.get("changed"),
+                met_again=[(str(a), str(b)) for a, b in data.get("met_again", [])],
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             _ = translator(language)

@@ -6,7 +6,8 @@ module owns that representation and its conversion back to a :class:`~matching.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import combinations
 
 import numpy as np
 
@@ -60,6 +61,45 @@ class Problem:
         )
         # Seating a candidate without any meeting yet outweighs any affinity gain.
         self.coverage_bonus = 10.0 * (self.k_e + 1) + 10.0
+        self._met_before()
+
+    def _met_before(self) -> None:
+        """Pairs who met at an earlier edition: a penalty folded into the solving tables.
+
+        Why a penalty rather than removing the edges: removing them can leave no plan at
+        all (one employer, the same candidates as last time), and then the solvers would
+        have to be run twice to find the fewest repeats. A penalty ``B`` on every repeated
+        pair, in the tables every solver reads (exact, column model, heuristic, fairness,
+        replan), gives the same plans when a plan without repeats exists — ``B`` is far
+        above what one seat can gain in affinity (at most ``k_e`` plus the mix bonus) — and
+        otherwise the plan with the fewest repeats, all in one run. ``B`` stays below the
+        bonus for seating a candidate without any meeting: being seated comes first, so a
+        repeat is accepted only where a candidate would otherwise have nothing. The
+        heuristic also forbids a repeat outright for a candidate who already has the
+        promised meetings. ``plain_tables`` keeps the real affinities for the score.
+        """
+        self.plain_tables = self.tables
+        self.repeat_penalty = self.coverage_bonus / 2
+        n_c, n_e = len(self.tables.candidates), len(self.tables.employers)
+        self.met_ce = np.zeros((n_c, n_e), dtype=bool)
+        self.met_cc: set[tuple[int, int]] = set()  # positions, both orders (groups only)
+        met_ee = np.zeros((n_e, n_e), dtype=bool)
+        ci, ei = self.tables.cand_index, self.tables.emp_index
+        for a, b in self.instance.met_before:
+            if a in ci and b in ci:
+                self.met_cc |= {(ci[a], ci[b]), (ci[b], ci[a])}
+            elif a in ei and b in ei:
+                met_ee[ei[a], ei[b]] = met_ee[ei[b], ei[a]] = True
+            elif a in ci and b in ei:
+                self.met_ce[ci[a], ei[b]] = True
+            elif a in ei and b in ci:
+                self.met_ce[ci[b], ei[a]] = True
+        if self.met_ce.any() or met_ee.any():
+            self.tables = replace(
+                self.tables,
+                ce=self.tables.ce - self.repeat_penalty * self.met_ce,
+                ee=self.tables.ee - self.repeat_penalty * met_ee,
+            )
 
     @property
     def n_c(self) -> int:
@@ -107,6 +147,38 @@ def number_rooms(rounds: Rounds) -> None:
                 room.number = number
                 taken.add(number)
         rooms.sort(key=lambda r: (r.site, r.number))
+
+
+def met_before_among(problem: Problem, members: np.ndarray) -> np.ndarray:
+    """0/1 matrix of the candidates ``members`` (positions) who met at an earlier edition."""
+    prior = np.zeros((len(members), len(members)), dtype=np.int16)
+    if problem.met_cc:
+        where = {int(c): i for i, c in enumerate(members.tolist())}
+        for a, b in problem.met_cc:
+            if a in where and b in where:
+                prior[where[a], where[b]] = 1
+    return prior
+
+
+def met_again(instance: Instance, plan: Plan) -> list[tuple[str, str]]:
+    """Pairs of ``instance.met_before`` sharing a room in ``plan``, sorted."""
+    if not instance.met_before:
+        return []
+    found: set[tuple[str, str]] = set()
+    for rp in plan.rounds:
+        for room in rp.rooms:
+            # With employers in the room, candidates sit side by side but meet the employers.
+            pairs = (
+                [(c, e) for c in room.candidates for e in room.employers]
+                + list(combinations(room.employers, 2))
+                if room.employers
+                else list(combinations(room.candidates, 2))
+            )
+            for a, b in pairs:
+                pair = (a, b) if a < b else (b, a)
+                if pair in instance.met_before:
+                    found.add(pair)
+    return sorted(found)
 
 
 def to_plan(problem: Problem, rounds: Rounds, waiting: list[Waiting]) -> Plan:

@@ -27,7 +27,7 @@ from matching.groups import solve_groups
 from matching.heuristic import solve_heuristic
 from matching.i18n import N_, translator
 from matching.model import Instance, Plan, Waiting
-from matching.problem import Problem, Rounds, to_plan
+from matching.problem import Problem, Rounds, met_again, to_plan
 from matching.score import score_plan
 
 DEFAULT_TIME_LIMIT = 30.0
@@ -54,7 +54,7 @@ def solve(
     budget = DEFAULT_TIME_LIMIT if time_limit is None else max(time_limit, 0.1)
     deadline = start + budget
     tables = build_tables(instance)
-    admission = admit(instance, tables, seed, language=language)
+    admission = admit(instance, tables, seed, language=language, time_limit=min(budget * 0.3, 10.0))
     problem = Problem(instance, tables, admission.admitted, admission.min_meetings)
     rounds, proven = _search(problem, seed, deadline, budget)
     plan = finish_plan(problem, rounds, admission, seed, language)
@@ -101,7 +101,11 @@ def finish_plan(
         if person.id in instance.withdrawn:
             waiting.append(Waiting(person.id, _(WITHDRAWN_REASON)))
     plan = to_plan(problem, rounds, waiting)
-    return score_plan(instance, plan, tables)
+    plan = score_plan(instance, plan, problem.plain_tables)
+    plan.met_again = met_again(instance, plan)
+    if instance.met_before:
+        plan.breakdown["met_before_repeats"] = len(plan.met_again)
+    return plan
 
 
 def _employer_reason(problem: Problem, j: int) -> str:

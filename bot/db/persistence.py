@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -38,12 +39,18 @@ class Step:
     state: object
     update_id: int | None
     updated_at: datetime
+    nudged: bool = False  # the person was gently reminded of it once
 
 
 def _step(data: object, updated_at: datetime) -> Step:
     if isinstance(data, dict) and "state" in data:
         update_id = data.get("update")
-        return Step(data["state"], update_id if isinstance(update_id, int) else None, updated_at)
+        return Step(
+            data["state"],
+            update_id if isinstance(update_id, int) else None,
+            updated_at,
+            bool(data.get("nudged")),
+        )
     return Step(data, None, updated_at)
 
 
@@ -67,13 +74,18 @@ async def save_step(
     user_id: int,
     state: object | None,
     update_id: int | None,
+    *,
+    nudged: bool = False,
 ) -> None:
     """Set (or with None, end) a person's step in conversation `name`."""
+    data: dict[str, object] = {"state": state, "update": update_id}
+    if nudged:
+        data["nudged"] = True
     await _put(
         session,
         CONVERSATION_PREFIX + name,
         conversation_key(chat_id, user_id),
-        None if state is None else {"state": state, "update": update_id},
+        None if state is None else data,
     )
 
 
@@ -104,17 +116,26 @@ async def save_user_data(session: AsyncSession, user_id: int, data: dict[str, An
 
 
 async def _put(session: AsyncSession, namespace: str, key: str, data: object) -> None:
-    row = await session.get(PersistedState, (namespace, key))
+    """Write (or with None, erase) one row as an upsert: two processes writing the same row
+    at once cannot collide on its key; the session's copy of the row is refreshed."""
     if data is None:
-        if row is not None:
-            await session.delete(row)
+        await session.execute(
+            delete(PersistedState)
+            .where(PersistedState.namespace == namespace)
+            .where(PersistedState.key == key)
+        )
         return
-    if row is None:
-        session.add(PersistedState(namespace=namespace, key=key, data=data, updated_at=utcnow()))
-    else:
-        row.data = data
-        row.updated_at = utcnow()
-    await session.flush()
+    builder = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    statement = builder(PersistedState).values(
+        namespace=namespace, key=key, data=data, updated_at=utcnow()
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["namespace", "key"],
+        set_={"data": statement.excluded.data, "updated_at": statement.excluded.updated_at},
+    ).returning(PersistedState)
+    await session.scalars(upsert, execution_options={"populate_existing": True})
 
 
 async def forget_person(session: AsyncSession, user_id: int) -> None:

@@ -16,7 +16,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -151,3 +152,33 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def unreachable(url: str) -> str | None:
+    """Why the database cannot be used, in one line; None when it answers and takes writes.
+
+    Called once at start-up, so a server that is down, a bad address or a read-only file
+    stops the bot with one clear line instead of a traceback at the first update.
+    """
+    try:
+        database = Database(url)
+    except Exception as error:  # a malformed URL, an unknown or missing driver
+        return _first_line(error)
+    try:
+        async with database.engine.connect() as connection:
+            # A write, undone: a read-only file or server is refused here, not at the
+            # first update.
+            transaction = await connection.begin()
+            await connection.execute(text("create table passerelle_write_probe (x integer)"))
+            await transaction.rollback()
+    except Exception as error:  # refused, unknown host, bad password, read-only file...
+        return _first_line(error)
+    finally:
+        await database.dispose()
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    line = (str(cause).strip().splitlines() or [""])[0].strip()
+    return line or type(cause).__name__

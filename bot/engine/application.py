@@ -193,23 +193,59 @@ def conversations(application: AnyApplication) -> list[Conversation]:
 
 
 async def close_idle(application: Engine) -> None:
-    """Run the timeout handlers of conversations idle too long, each in its own turn."""
+    """Nudge, then close, conversations idle too long, each in its own turn.
+
+    With `nudge_after`, a step idle that long gets the `on_nudge` handlers once (the step is
+    marked, its idle clock starts again), and is closed `timeout - nudge_after` later.
+    """
     database = services(application).database
+    now = utcnow()
     for conversation in conversations(application):
         if conversation.timeout is None:
             continue
+        nudge = conversation.nudge_after
+        nudging = nudge is not None and nudge < conversation.timeout
+        first_sign = now - (nudge if nudge is not None and nudging else conversation.timeout)
         async with database.session() as session:
-            idle = await persistence.idle_steps(
-                session, conversation.name, utcnow() - conversation.timeout
-            )
+            idle = await persistence.idle_steps(session, conversation.name, first_sign)
         for chat_id, user_id, step in idle:
-            await _time_out(application, conversation, chat_id, user_id, step)
+            if nudging and not step.nudged:
+                await _run_idle(application, conversation, chat_id, user_id, step, nudge=True)
+            elif not nudging or step.updated_at < now - (conversation.timeout - (nudge or ZERO)):
+                await _run_idle(application, conversation, chat_id, user_id, step, nudge=False)
     async with database.session() as session:
         await inbox.prune(session)
 
 
-async def _time_out(
-    application: Engine, conversation: Conversation, chat_id: int, user_id: int, step: Any
+ZERO = timedelta(0)
+
+
+def _stand_in(chat_id: int, user_id: int, bot: Any) -> Update:
+    """An update to run idle handlers with when the person's last one is no longer kept."""
+    update = Update.de_json(
+        {
+            "update_id": 0,
+            "message": {
+                "message_id": 0,
+                "date": int(utcnow().timestamp()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": user_id, "is_bot": False, "first_name": ""},
+            },
+        },
+        bot,
+    )
+    assert update is not None
+    return update
+
+
+async def _run_idle(
+    application: Engine,
+    conversation: Conversation,
+    chat_id: int,
+    user_id: int,
+    step: Any,
+    *,
+    nudge: bool,
 ) -> None:
     database = services(application).database
     row_ids: list[int] = []
@@ -218,22 +254,37 @@ async def _time_out(
             await inbox.last_update(unit.session, step.update_id, application.bot)
             if step.update_id is not None
             else None
-        )
-        await persistence.save_step(unit.session, conversation.name, chat_id, user_id, None, None)
-        if last is None:
-            return
+        ) or _stand_in(chat_id, user_id, application.bot)
+        if nudge:
+            await persistence.save_step(
+                unit.session,
+                conversation.name,
+                chat_id,
+                user_id,
+                step.state,
+                step.update_id,
+                nudged=True,
+            )
+        else:
+            await persistence.save_step(
+                unit.session, conversation.name, chat_id, user_id, None, None
+            )
         turn = Turn.of(last)
         await _load(application, turn, unit.session)
         context = ContextTypes.DEFAULT_TYPE.from_update(last, application)
         with turn.active():
-            for handler in conversation.on_timeout:
+            for handler in conversation.on_nudge if nudge else conversation.on_timeout:
                 check = handler.check_update(last)
                 if check is not None and check is not False:
                     await handler.handle_update(last, application, check, context)
         turn.changed_steps.pop(conversation.name, None)
         await _save(application, turn, unit.session)
+        kind = "nudge" if nudge else "timeout"
+        stamp = int(step.updated_at.timestamp())
         row_ids = await _replies(
-            turn, unit.session, f"timeout:{conversation.name}:{last.update_id}"
+            turn,
+            unit.session,
+            f"{kind}:{conversation.name}:{chat_id}:{last.update_id}:{stamp}",
         )
     await _send(application, row_ids)
 

@@ -10,8 +10,12 @@ arrives and writes them back in the same transaction as the handler's changes (s
 `bot.engine.application`).
 
 `guard` (e.g. the staff check) runs before every callback of the conversation, entry points
-and fallbacks included, so a step added later cannot forget it. An idle conversation is
-closed by a periodic job that runs the `timeout` handlers with the person's last update.
+and fallbacks included, so a step added later cannot forget it. `reask` asks the current
+question again: the last-resort handler (`bot.handlers.fallback`) calls it when a message or
+a button no step takes arrives in the middle of the conversation, so nobody is left without
+the question. An idle conversation is
+closed by a periodic job that runs the `timeout` handlers with the person's last update;
+`on_nudge` handlers run once before that, after `nudge_after` (a gentle "carry on?").
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ class Conversation(BaseHandler[Update, Any, Any]):
         guard: Guard | None = None,
         timeout: timedelta | None = None,
         on_timeout: Sequence[AnyHandler] = (),
+        reask: Callable[[Update, Context], Awaitable[object]] | None = None,
+        nudge_after: timedelta | None = None,
+        on_nudge: Sequence[AnyHandler] = (),
     ) -> None:
         super().__init__(_nothing)
         self.name = name
@@ -66,6 +73,14 @@ class Conversation(BaseHandler[Update, Any, Any]):
         self.guard = guard
         self.timeout = timeout
         self.on_timeout = list(on_timeout)
+        self.reask = reask
+        self.nudge_after = nudge_after if on_nudge else None
+        self.on_nudge = list(on_nudge)
+
+    def current(self) -> object | None:
+        """The person's step in this conversation, for the update being handled."""
+        turn = current_turn()
+        return turn.state(self.name) if turn is not None else None
 
     @staticmethod
     def _first(handlers: Sequence[AnyHandler], update: object) -> Match | None:
@@ -106,4 +121,7 @@ class Conversation(BaseHandler[Update, Any, Any]):
             turn.set_state(self.name, None)
         elif new_state is not None:
             turn.set_state(self.name, new_state)
+        elif turn.state(self.name) is not None:
+            # Staying on the same step is still a sign of life: the idle clock starts again.
+            turn.set_state(self.name, turn.state(self.name))
         return None

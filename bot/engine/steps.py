@@ -87,6 +87,7 @@ from bot.context import translator_for
 from bot.dates import LocalDateTime, parse_french_datetime
 from bot.engine.conversation import END
 from bot.i18n import N_, Translator
+from bot.text import normalise, split_items
 
 Context = CallbackContext[Any, Any, Any, Any]
 AnyHandler = BaseHandler[Any, Any, Any]
@@ -99,6 +100,8 @@ PRESS_A_BUTTON = N_("Please press one of the buttons.")
 ANSWER_WITH_TEXT = N_("Please answer with a text message.")
 EMPTY = N_("Your answer is empty. Please write a few words.")
 TOO_LONG = N_("This is too long: {limit} characters at most (you wrote {count}).")
+TOO_MANY = N_("That makes {given}: {count} at most. Please write again, with {count} at most.")
+FULL_CHOICE = N_("{count} at most. Untick one first, or press the button to go on.")
 SUMMARY_EDIT = "edit"
 CONFIRM = "ok"
 
@@ -873,14 +876,16 @@ class Form(Generic[D]):
         if option is None:
             await query.answer(at.tr.plain(NOT_VALID), show_alert=True)
             return None
-        await query.answer()
         if option.kept in chosen:
             chosen = [item for item in chosen if item != option.kept]
         elif choices.at_most is None or len(chosen) < choices.at_most:
             chosen = [*chosen, option.kept]
+        else:
+            # Never moves on by itself: the person said when they are done.
+            await query.answer(at.tr.plain(FULL_CHOICE, count=choices.at_most), show_alert=True)
+            return None
+        await query.answer()
         self._choose(at, step, choices, chosen)
-        if choices.at_most is not None and len(chosen) >= choices.at_most:
-            return await self._finish(at, step, choices, chosen, list(options.values()))
         markup = await self._keyboard(at, step)
         if choices.redraw_text:
             await query.edit_message_text(await self._prompt(at, step), reply_markup=markup)
@@ -918,16 +923,17 @@ class Form(Generic[D]):
             text_input = step.text
             limit = text_input.limit if text_input else getattr(choices, "typed_limit", 0)
             message = at.update.effective_message
-            text = " ".join(((message.text if message else None) or "").split())
+            raw = message.text if message else None
+            text = normalise(raw)
             if not text:
                 return await self._follow(at, step, Refused(EMPTY))
+            if text_input is None:
+                assert isinstance(choices, Choices)
+                return await self._typed_items(at, step, choices, split_items(raw or ""))
             if len(text) > limit:
                 return await self._follow(
                     at, step, Refused(TOO_LONG, {"limit": limit, "count": len(text)})
                 )
-            if text_input is None:
-                assert isinstance(choices, Choices)
-                return await self._typed_item(at, step, choices, text)
             value: object = text
             if text_input.parse is not None:
                 value = await _resolve(text_input.parse(at, text))
@@ -943,13 +949,25 @@ class Form(Generic[D]):
 
         return on_text
 
-    async def _typed_item(self, at: At[D], step: Step[D], choices: Choices[D], item: str) -> object:
+    async def _typed_items(
+        self, at: At[D], step: Step[D], choices: Choices[D], items: list[str]
+    ) -> object:
+        """Typed items join the ticked ones ("ménage, repassage et cuisine" is three), each
+        within `typed_limit`, all within `at_most`; the person ends with "done"."""
+        limit = choices.typed_limit or 0
+        too_long = next((item for item in items if len(item) > limit), None)
+        if too_long is not None:
+            return await self._follow(
+                at, step, Refused(TOO_LONG, {"limit": limit, "count": len(too_long)})
+            )
         chosen = self._chosen(at, step, choices)
-        if item.casefold() not in {existing.casefold() for existing in chosen}:
-            chosen = [*chosen, item]
+        known = {existing.casefold() for existing in chosen}
+        chosen = [*chosen, *(item for item in items if item.casefold() not in known)]
+        if choices.at_most is not None and len(chosen) > choices.at_most:
+            return await self._follow(
+                at, step, Refused(TOO_MANY, {"count": choices.at_most, "given": len(chosen)})
+            )
         self._choose(at, step, choices, chosen)
-        if choices.at_most is not None and len(chosen) >= choices.at_most:
-            return await self._follow(at, step, None)
         return await self._follow(at, step, AGAIN)
 
     def _on_photo(self, step: Step[D], photo: Photo[D]) -> Handler:

@@ -105,6 +105,10 @@ async def on_attendance(update: Update, context: Context) -> None:
     app = services(context)
     registration_id, action = data.registration_id, data.answer
     user_id = update.effective_user.id
+    if action == attendance.MORE:
+        details = await attendance.preparation(app.database, registration_id, user_id)
+        await reply(update, details or _(ANSWERS[Outcome.UNKNOWN]))
+        return
     if action == attendance.NO:
         result = await attendance.check_seat(
             app.database, registration_id, user_id, Outcome.ASK_WITHDRAWAL
@@ -183,6 +187,15 @@ def overview_text(_: Translator, view: Overview) -> str:
         rows = view.group(kind)
         lines += ["", "<b>" + _(title, count=len(rows)) + "</b>"]
         lines += [_("• {name}", name=row.name) for row in rows] or ["–"]
+    if view.reported:
+        title = _("Said absent after the meeting ({count})", count=len(view.reported))
+        lines += ["", f"<b>{title}</b>"]
+        lines += [
+            _("• {name}: could not come, they said", name=item.name)
+            if item.self_reported
+            else _("• {name}: absent, said {who}", name=item.name, who=item.reported_by)
+            for item in view.reported
+        ]
     return "\n".join(lines)[:3900]
 
 

@@ -84,18 +84,18 @@ def user_conversation(
     allow_reentry: bool = False,
     conversation_timeout: timedelta | float | None = None,
     staff: bool = False,
+    reask: Handler | None = None,
+    nudge_after: timedelta | float | None = None,
+    on_nudge: Sequence[BaseHandler[Any, Any, Any]] = (),
 ) -> Conversation:
     """A conversation tracked per person, its step stored in the database (`bot.engine`).
 
     `states[ConversationHandler.TIMEOUT]` are the handlers run when it has been idle for
     `conversation_timeout` (a timedelta, or seconds); `staff=True` checks the staff role
-    before every step.
+    before every step; `reask` asks the current question again (usually `Form.reask`);
+    `on_nudge` runs once after `nudge_after` idle (a timedelta, or seconds).
     """
-    timeout = (
-        timedelta(seconds=conversation_timeout)
-        if isinstance(conversation_timeout, int | float)
-        else conversation_timeout
-    )
+    timeout = _span(conversation_timeout)
     return Conversation(
         name=name,
         entry_points=entry_points,
@@ -109,4 +109,14 @@ def user_conversation(
         guard=is_staff_member if staff else None,
         timeout=timeout,
         on_timeout=states.get(ConversationHandler.TIMEOUT, ()),
+        reask=reask,
+        nudge_after=_span(nudge_after),
+        on_nudge=on_nudge,
     )
+
+
+def _span(value: timedelta | float | None) -> timedelta | None:
+    """A duration given as a timedelta or seconds; 0 or None: none."""
+    if isinstance(value, int | float):
+        return timedelta(seconds=value) if value > 0 else None
+    return value

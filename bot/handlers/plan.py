@@ -7,6 +7,7 @@ families of `bot.callbacks`, all read by `on_plan_button`.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import logging
@@ -110,6 +111,18 @@ def plan_text(_: Translator, view: PlanView) -> str:
     if waiting:
         lines += ["", _("<b>Waiting list</b>")]
         lines += [_("• {name}: {reason}", name=view.name(w.id), reason=w.reason) for w in waiting]
+    if view.plan.met_again:  # pairs of an earlier edition no plan could keep apart
+        lines += [
+            "",
+            _.n(
+                "⚠️ {count} pair already met at an earlier edition (no other plan seats "
+                "everyone): {names}",
+                "⚠️ {count} pairs already met at an earlier edition (no other plan seats "
+                "everyone): {names}",
+                len(view.plan.met_again),
+                names="; ".join(f"{view.name(a)} – {view.name(b)}" for a, b in view.plan.met_again),
+            ),
+        ]
     worst = view.plan.worst_candidate
     if worst:
         lines += [
@@ -117,7 +130,7 @@ def plan_text(_: Translator, view: PlanView) -> str:
             _(
                 "Worst-off candidate: {name} (score {score})",
                 name=view.name(str(worst["id"])),
-                score=f"{float(worst['score']):.2f}",
+                score=_.decimal(float(worst["score"]), 2),
             ),
         ]
     if view.source == "replan":
@@ -174,7 +187,7 @@ async def show_plan(update: Update, context: Context, view: PlanView) -> None:
     chat = update.effective_chat
     assert chat is not None
     try:
-        picture = plan_store.plan_picture(view)
+        picture = await asyncio.to_thread(plan_store.plan_picture, view)  # seconds on big plans
         await context.bot.send_photo(chat.id, photo=picture)
     except Exception:  # the picture helps; the text below says it all anyway
         log.info("No picture for plan %s", view.id, exc_info=True)

@@ -13,11 +13,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Erase, button
 from bot.context import services, translator_for
+from bot.dates import format_when
+from bot.handlers.aftercare.review import aftercare_lines
 from bot.handlers.common import Context, reply
 from bot.i18n import N_, Translator
 from bot.keyboards import rows
 from bot.services.privacy import PersonExport, erase_person, export_person
 from bot.services.profiles import sector_labels
+
+DEFAULT_ZONE = "Europe/Paris"  # for dates that belong to no event (consent, first contact)
 
 PERSON_LABELS = {
     "first_name": N_("First name"),
@@ -49,14 +53,23 @@ EMPLOYER_LABELS = {
 }
 
 
-def privacy_notice(_: Translator) -> str:
+def privacy_notice(_: Translator, months: int) -> str:
+    """`months`: the configured retention (`Settings.retention_months`)."""
     return "\n".join(
         [
             _("<b>Your data at Passerelle</b>"),
             _("• We store what you tell us when you sign up, to organise the meetings."),
             _("• The organising team sees everything. Employers see only your portrait card."),
             _("• Your constraints and your programme stay with the team."),
-            _("• Your data is erased 12 months after your last event."),
+            _(
+                "• After an event, an employer may write a short opinion about each candidate met."
+                " The team sees it. Only the person concerned receives it, nobody else."
+            ),
+            _(
+                "• Your answers after an event (how it went, where you stand later) are seen by"
+                " the team. Funders only get anonymous numbers."
+            ),
+            _("• Your data is erased {months} months after your last event.", months=months),
             _("• /mesdonnees sends you a copy of everything we store."),
             _("• /supprimer erases everything, at any time."),
         ]
@@ -64,16 +77,26 @@ def privacy_notice(_: Translator) -> str:
 
 
 async def privacy_command(update: Update, context: Context) -> None:
-    await reply(update, privacy_notice(translator_for(update)))
+    months = services(context).settings.retention_months
+    await reply(update, privacy_notice(translator_for(update), months))
 
 
-def _value(_: Translator, key: str, value: Any) -> str:
+STATUS_LABELS = {
+    "registered": N_("signed up"),
+    "confirmed": N_("attendance confirmed"),
+    "waiting": N_("on the waiting list"),
+    "withdrawn": N_("withdrawn"),
+    "ineligible": N_("not admitted"),
+}
+
+
+def _value(_: Translator, key: str, value: Any, zone: str = DEFAULT_ZONE) -> str:
     if value is None or value == [] or value == "":
         return _.plain("—")
     if isinstance(value, bool):
         return _.plain("yes") if value else _.plain("no")
     if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M UTC")
+        return format_when(value, zone, _.language)
     if key == "sectors":
         return ", ".join(sector_labels(list(value), _.language)) or _.plain("—")
     if isinstance(value, list):
@@ -97,13 +120,15 @@ def export_text(_: Translator, export: PersonExport) -> str:
         lines.append("")
     if export.candidate is not None:
         lines += [_.plain("Photo: {value}", value=_value(_, "", export.photo is not None)), ""]
-    lines.append(f"== {_.plain('Your sign-ups')} ==")
+    sign_ups = _.plain("Your sign-ups")
+    lines.append(f"== {sign_ups} ==")
     if not export.registrations:
         lines.append(_.plain("—"))
     for reg in export.registrations:
+        status = _.plain(STATUS_LABELS[reg.status]) if reg.status in STATUS_LABELS else reg.status
         lines += [
-            f"- {reg.event_name} ({_value(_, '', reg.event_starts_at)})",
-            "  " + _.plain("Status: {value}", value=reg.status),
+            f"- {reg.event_name} ({_value(_, '', reg.event_starts_at, reg.timezone)})",
+            "  " + _.plain("Status: {value}", value=status),
             "  " + _.plain("Site: {value}", value=reg.site_name or _.plain("—")),
             "  " + _.plain("Remote: {value}", value=_value(_, "", reg.remote)),
             "  "
@@ -119,8 +144,10 @@ def export_text(_: Translator, export: PersonExport) -> str:
                 ),
             ),
             "  " + _.plain("Wishes to meet: {value}", value=_value(_, "", reg.wishes)),
-            "  " + _.plain("Signed up on: {value}", value=_value(_, "", reg.created_at)),
+            "  "
+            + _.plain("Signed up on: {value}", value=_value(_, "", reg.created_at, reg.timezone)),
         ]
+    lines += aftercare_lines(_, export.aftercare)
     lines += [
         "",
         _.plain("Messages prepared for you: {count}", count=export.messages_count),

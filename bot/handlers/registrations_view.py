@@ -1,4 +1,8 @@
-"""`/inscrits`: staff see who signed up for an event, open a portrait card, export a CSV."""
+"""`/inscrits`: staff see who signed up for an event, open a portrait card, export a CSV.
+
+When the event's seat rule is the team's choice (`bot.services.admission`), staff also set
+the candidates' order here, with ⬆ ⬇ buttons.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,15 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import SignUpCard, SignUpsCsv, SignUpsEvent, SignUpsPage, button
+from bot.callbacks import (
+    AdmissionMove,
+    AdmissionOrder,
+    SignUpCard,
+    SignUpsCsv,
+    SignUpsEvent,
+    SignUpsPage,
+    button,
+)
 from bot.context import services, translator_for
 from bot.dates import format_short
 from bot.db.models.events import RegistrationStatus
@@ -17,6 +29,7 @@ from bot.db.models.people import Role
 from bot.handlers.common import Context, reply, staff_only
 from bot.i18n import N_, Translator
 from bot.keyboards import column
+from bot.services import admission
 from bot.services.events import list_events
 from bot.services.registrations_view import (
     SignUp,
@@ -88,10 +101,11 @@ def _counts_text(_: Translator, overview: SignUpOverview) -> str:
             + (f" ({html.escape(details)})" if details else "")
         )
     by_site = overview.active_by_site()
-    if by_site:
+    remote = overview.remote_employers()
+    if by_site or remote:
         lines.append("")
         lines.append(_("By site (registered or confirmed):"))
-        for site, counts in sorted(by_site.items()):
+        for site, counts in by_site.items():
             lines.append(
                 _(
                     "• {site}: {candidates} candidates, {employers} employers",
@@ -100,6 +114,12 @@ def _counts_text(_: Translator, overview: SignUpOverview) -> str:
                     employers=counts.get(Role.EMPLOYER, 0),
                 )
             )
+        if remote:
+            lines.append(
+                _.n("• By video: {count} employer", "• By video: {count} employers", remote)
+            )
+        if any(p.role == Role.EMPLOYER and len(p.sites) > 1 for p in overview.people):
+            lines.append(_("An employer who accepts several sites counts in each of them."))
     if not overview.people:
         lines.append("")
         lines.append(_("Nobody has signed up yet."))
@@ -119,7 +139,7 @@ def _page(_: Translator, overview: SignUpOverview, page: int) -> tuple[str, Inli
     lines = [_("Page {page} of {pages}", page=page + 1, pages=pages)]
     keyboard: list[list[InlineKeyboardButton]] = []
     for number, person in enumerate(people, start=start + 1):
-        site = person.site or ""
+        site = ", ".join(person.sites)
         lines.append(
             f"{number}. "
             + _(
@@ -153,8 +173,10 @@ def _card_text(_: Translator, person: SignUp) -> str:
             status=_status(_, person.status),
         ),
     ]
-    if person.site:
-        lines.append(_("Site: {site}", site=person.site))
+    if person.sites:
+        lines.append(_("Site: {site}", site=", ".join(person.sites)))
+    elif person.remote:
+        lines.append(_("Site: {site}", site=_.plain("Remote")))
     if person.sectors:
         lines.append(_("Sectors: {sectors}", sectors=", ".join(person.sectors)))
     if person.target_or_company:
@@ -214,10 +236,101 @@ async def on_event(update: Update, context: Context) -> None:
         return
     await query.answer()
     _ = translator_for(update)
-    await reply(update, _counts_text(_, overview))
+    rule = await admission.rule_of(services(context).database, overview.event_id)
+    counts = (
+        _counts_text(_, overview)
+        + "\n\n"
+        + _("Who gets a seat: {rule}.", rule=_.plain(admission.RULE_LABELS[rule]))
+    )
+    if rule == "staff" and any(p.role == Role.CANDIDATE for p in overview.people):
+        order = button(_.plain("Set the candidates' order"), AdmissionOrder(overview.event_id, 0))
+        await reply(update, counts, reply_markup=column([order]))
+    else:
+        await reply(update, counts)
     if overview.people:
         text, markup = _page(_, overview, 0)
         await reply(update, text, reply_markup=markup)
+
+
+def _order_page(
+    _: Translator, event_id: int, order: list[admission.Ranked], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The team's order: a numbered line and ⬆ ⬇ buttons per candidate, then navigation."""
+    pages = max(1, -(-len(order) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    start = page * PAGE_SIZE
+    lines = [_("<b>Order of the seats</b> (1 gets a seat first)")]
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for number, ranked in enumerate(order[start : start + PAGE_SIZE], start=start + 1):
+        lines.append(f"{number}. {html.escape(ranked.name)}")
+        keyboard.append(
+            [
+                button(
+                    f"⬆ {ranked.name}"[:40], AdmissionMove(event_id, ranked.registration_id, "up")
+                ),
+                button(
+                    f"⬇ {ranked.name}"[:40], AdmissionMove(event_id, ranked.registration_id, "down")
+                ),
+            ]
+        )
+    if pages > 1:
+        lines.append(_("Page {page} of {pages}", page=page + 1, pages=pages))
+        navigation = []
+        if page > 0:
+            navigation.append(button("◀", AdmissionOrder(event_id, page - 1)))
+        if page < pages - 1:
+            navigation.append(button("▶", AdmissionOrder(event_id, page + 1)))
+        keyboard.append(navigation)
+    return "\n".join(lines), InlineKeyboardMarkup(keyboard)
+
+
+@staff_only
+async def on_order(update: Update, context: Context) -> None:
+    """The team's order of the candidates, as a new message (or another page of it)."""
+    query = update.callback_query
+    assert query is not None
+    data = AdmissionOrder.parse(query.data)
+    overview = await _overview_or_refuse(update, context, data.event_id if data else None)
+    if overview is None or data is None:
+        return
+    await query.answer()
+    _ = translator_for(update)
+    order = await admission.staff_order(services(context).database, data.event_id)
+    if not order:
+        await reply(update, _("No candidate is registered."))
+        return
+    text, markup = _order_page(_, data.event_id, order, data.page)
+    if data.page == 0:
+        await reply(update, text, reply_markup=markup)
+    else:
+        await query.edit_message_text(text, reply_markup=markup)
+
+
+@staff_only
+async def on_move(update: Update, context: Context) -> None:
+    """⬆ ⬇: the candidate swaps places with their neighbour; the same message shows it."""
+    query = update.callback_query
+    assert query is not None
+    _ = translator_for(update)
+    data = AdmissionMove.parse(query.data)
+    if data is None:
+        await _refuse(update, _.plain("This button is no longer valid."))
+        return
+    moved = await admission.move(
+        services(context).database, data.event_id, data.registration_id, data.direction
+    )
+    if moved is None:
+        await _refuse(update, _.plain("This person is no longer registered."))
+        return
+    order, changed = moved
+    if not changed:
+        await query.answer(_.plain("Nothing changed: it was already so."))
+        return
+    await query.answer(_.plain("✅ Saved."))
+    ids = [ranked.registration_id for ranked in order]
+    page = ids.index(data.registration_id) // PAGE_SIZE
+    text, markup = _order_page(_, data.event_id, order, page)
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 @staff_only
@@ -293,3 +406,5 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(on_page, pattern=SignUpsPage.pattern()))
     application.add_handler(CallbackQueryHandler(on_card, pattern=SignUpCard.pattern()))
     application.add_handler(CallbackQueryHandler(on_csv, pattern=SignUpsCsv.pattern()))
+    application.add_handler(CallbackQueryHandler(on_order, pattern=AdmissionOrder.pattern()))
+    application.add_handler(CallbackQueryHandler(on_move, pattern=AdmissionMove.pattern()))

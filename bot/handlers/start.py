@@ -8,11 +8,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.callbacks import RoleChoice, button
 from bot.commands import commands_for
 from bot.context import services, translator_for
+from bot.dates import format_span
 from bot.db.models.people import Role
 from bot.handlers.common import Context, identity_of, reply
 from bot.handlers.signup import offer_open_events
 from bot.i18n import N_, Translator
 from bot.keyboards import column
+from bot.services.menu import situation
 from bot.services.people import RoleNotAllowed, choose_role, touch_person
 
 ROLE_LABELS = {
@@ -44,21 +46,26 @@ async def start(update: Update, context: Context) -> None:
     _ = translator_for(update)
     identity = identity_of(update)
     person = await touch_person(app.database, identity, app.settings.staff_ids)
-    may_be_staff = identity.telegram_id in app.settings.staff_ids
+    may_be_staff = identity.telegram_id in app.settings.staff_ids or person.role == Role.STAFF
     if person.role:
-        await reply(
-            update,
+        now = await situation(app.database, identity.telegram_id, app.settings.staff_ids)
+        lines = [
             _(
                 "Hello {name}! You are registered as: {role}.",
                 name=person.first_name,
                 role=_(ROLE_NAMES[Role(person.role)]),
             )
-            + "\n\n"
-            + help_text(_, person.role)
-            + "\n\n"
-            + _("To change your role, choose below."),
-            reply_markup=role_keyboard(_, may_be_staff),
-        )
+        ]
+        upcoming = now.next_event
+        if upcoming is not None:
+            when = format_span(upcoming.starts_at, upcoming.ends_at, upcoming.timezone)
+            lines.append(_("Your next event: “{event}”, {when}.", event=upcoming.name, when=when))
+        elif person.role != Role.STAFF:
+            lines.append(_("You are not signed up for any event at the moment."))
+        lines += ["", _("Type /aide to see what you can do. To change your role, choose below.")]
+        await reply(update, "\n".join(lines), reply_markup=role_keyboard(_, may_be_staff))
+        if upcoming is None and person.role != Role.STAFF and now.open_events:
+            await offer_open_events(update, context, person.role)
         return
     await reply(
         update,

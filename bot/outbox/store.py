@@ -20,7 +20,7 @@ from bot import clock
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.db.models.people import Person
 from bot.outbox.compose import Buttons, compose
-from bot.outbox.staleness import REMINDER_KIND, stale_reminders
+from bot.outbox.staleness import REMINDER_KIND, SURVEY_KIND, stale_reminders, stale_surveys
 
 PART_SEPARATOR = "#"
 
@@ -184,6 +184,11 @@ async def claim_due(
     )
     if busy_chats:
         query = query.where(OutboxMessage.chat_id.not_in(list(busy_chats)))
+    if session.get_bind().dialect.name == "postgresql":
+        # Several bot processes may share the database: another one's claim is skipped, not
+        # waited for, and a chat another process is sending to keeps its messages in order.
+        sending = select(OutboxMessage.chat_id).where(OutboxMessage.status == OutboxStatus.SENDING)
+        query = query.where(OutboxMessage.chat_id.not_in(sending)).with_for_update(skip_locked=True)
     rows = list(await session.scalars(query))
     chosen: list[OutboxMessage] = []
     seen: set[int] = set()
@@ -208,7 +213,24 @@ async def mark_sending(
 ) -> list[Claimed]:
     """These rows marked `sending`, each payload with its `probe_floor`: the highest message
     id known in its chat (from the outbox and from `known_top`), where a crash-time probe
-    starts."""
+    starts.
+
+    Only rows still `pending` are taken (the status is checked again by the update itself):
+    a row another process claimed meanwhile is left to it.
+    """
+    if not rows:
+        return []
+    taken = set(
+        await session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING)
+            .returning(OutboxMessage.id),
+            execution_options={"synchronize_session": False},
+        )
+    )
+    rows = [row for row in rows if row.id in taken]
     if not rows:
         return []
     floors = await chat_floors(session, [row.chat_id for row in rows])
@@ -233,9 +255,12 @@ async def mark_sending(
 
 
 async def _refused_at_send_time(session: AsyncSession, rows: Sequence[OutboxMessage]) -> set[int]:
-    """Messages that no longer make sense (a reminder for a cancelled event or a withdrawal)."""
+    """Messages that no longer make sense (a reminder for a cancelled event or a withdrawal,
+    a question after the event that is closed)."""
     reminders = {row.id: row.idempotency_key for row in rows if row.kind == REMINDER_KIND}
-    return await stale_reminders(session, reminders) if reminders else set()
+    surveys = {row.id: row.idempotency_key for row in rows if row.kind == SURVEY_KIND}
+    refused = await stale_reminders(session, reminders) if reminders else set()
+    return refused | (await stale_surveys(session, surveys) if surveys else set())
 
 
 async def next_due(session: AsyncSession, busy_chats: Collection[int]) -> datetime | None:

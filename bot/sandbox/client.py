@@ -307,6 +307,13 @@ class User:
         )
         return int(result["update_id"])
 
+    async def send_voice(self) -> int:
+        """A voice note (the bot cannot listen to it; it must still answer)."""
+        return int((await self._act(kind="voice"))["update_id"])
+
+    async def send_sticker(self) -> int:
+        return int((await self._act(kind="sticker"))["update_id"])
+
     async def press(self, label: str) -> str:
         """Press the inline button ``label`` on the latest bot message showing it.
 

@@ -546,12 +546,33 @@ class Sandbox:
             )
             caption = body.get("caption") or ""
             fields.update(text=caption, raw_text=caption)
+        elif kind in ("voice", "sticker"):
+            fields.update(text="", raw_text="")
         else:
             raise ApiError(400, f"Bad Request: unknown user action kind {kind!r}")
         message = self._store(
             bot, user.id, from_bot=False, sender=user.user_dict(), kind=stored_kind, **fields
         )
-        update_id = self.enqueue(bot, {"message": message.to_api(user.chat_dict())})
+        api = message.to_api(user.chat_dict())
+        if kind in ("voice", "sticker"):
+            # Enough of Telegram's Voice / Sticker objects for a bot to tell what it got.
+            api.pop("text", None)
+            unique = f"{kind}{message.message_id}"
+            api[kind] = (
+                {"file_id": unique, "file_unique_id": unique, "duration": 3}
+                if kind == "voice"
+                else {
+                    "file_id": unique,
+                    "file_unique_id": unique,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": "👍",
+                }
+            )
+        update_id = self.enqueue(bot, {"message": api})
         result: dict[str, Any] = {"update_id": update_id, "message_id": message.message_id}
         if message.file is not None:
             result["file_id"] = message.file.file_id

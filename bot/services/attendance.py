@@ -8,15 +8,17 @@ once, with a button to re-plan with as few changed convocations as possible.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.callbacks import AttendanceEvent, OfferAnswer, PlanEvent
+from bot.db.models.aftercare import MeetingAnswer, MeetingReport, Questionnaire
 from bot.db.models.events import Event, Registration, RegistrationStatus
 from bot.db.models.people import Person, Role
 from bot.db.models.planning import OfferStatus, SeatOffer
@@ -24,8 +26,9 @@ from bot.db.models.planning import Plan as PlanRow
 from bot.db.session import Database
 from bot.i18n import N_, Translator
 from bot.outbox import cancel_pending, enqueue
-from bot.services.convocations import attendance_row, french_moment
-from bot.services.reminders import cancel_reminders
+from bot.services.aftercare.schedule import cancel_for_registration
+from bot.services.convocations import attendance_row, french_moment, preparation_text
+from bot.services.reminders import cancel_reminders, reword_reminders
 
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
 OFFER_HOURS = 24
@@ -34,6 +37,7 @@ OFFER_CLOSES_BEFORE_START = timedelta(hours=3)
 YES, NO = "yes", "no"
 # "I cannot come" only asks; the seat is given away on SURE, kept on KEEP.
 SURE, KEEP = "nosure", "keep"
+MORE = "more"  # what to bring and prepare
 ROLE_NAMES: dict[str, str] = {Role.CANDIDATE: N_("candidate"), Role.EMPLOYER: N_("employer")}
 
 
@@ -74,6 +78,17 @@ async def _owned(
     event = await session.get(Event, registration.event_id)
     assert event is not None
     return registration, person, event
+
+
+async def preparation(database: Database, registration_id: int, telegram_id: int) -> str | None:
+    """What the person should bring and prepare (their own registration only), translated."""
+    async with database.session() as session:
+        found = await _owned(session, registration_id, telegram_id)
+        if isinstance(found, Outcome):
+            return None
+        registration, person, event = found
+        _ = Translator.for_language(person.language)
+        return preparation_text(_, event.what_to_bring, registration.role)
 
 
 async def staff_chats(session: AsyncSession, staff_ids: list[int]) -> list[int]:
@@ -162,12 +177,15 @@ async def answer_attendance(
             registration.attendance_answer = YES
             registration.attendance_answered_at = clock.now()
             registration.status = RegistrationStatus.CONFIRMED
+            await session.flush()
+            await reword_reminders(session, registration.id)
             return Answer(Outcome.CONFIRMED, event.name)
         registration.attendance_answer = NO
         registration.attendance_answered_at = clock.now()
         registration.status = RegistrationStatus.WITHDRAWN
         await session.flush()
         await cancel_reminders(session, registration.id)
+        await cancel_for_registration(session, registration.id)
         await cancel_pending(session, event_id=event.id, person_id=person.id)
         offered = await offer_next(session, event, registration)
         name, role = full_name(person), registration.role
@@ -195,6 +213,13 @@ def offer_deadline(event: Event, moment: datetime) -> datetime:
     return max(moment + OFFER_MINIMUM, min(moment + timedelta(hours=OFFER_HOURS), latest))
 
 
+def _rule_order(event: Event) -> list[Any]:
+    """With the team's order (admission rule "staff"), its numbers first, unranked last."""
+    if event.admission != "staff":
+        return []
+    return [case((Registration.priority.is_(None), 1), else_=0), Registration.priority]
+
+
 async def offer_next(
     session: AsyncSession, event: Event, freed: Registration, freed_by: int | None = None
 ) -> str | None:
@@ -209,7 +234,7 @@ async def offer_next(
             Registration.status == RegistrationStatus.WAITING,
             Registration.id.not_in(already),
         )
-        .order_by(same_site, Registration.created_at, Registration.id)
+        .order_by(same_site, *_rule_order(event), Registration.created_at, Registration.id)
         .limit(1)
     )
     if registration is None:
@@ -331,10 +356,20 @@ class PresenceRow:
 
 
 @dataclass(frozen=True)
+class ReportedAbsence:
+    """Someone said absent after a meeting ("did it happen?"), and who said it."""
+
+    name: str
+    reported_by: str
+    self_reported: bool
+
+
+@dataclass(frozen=True)
 class Overview:
     event_id: int
     event_name: str
     rows: list[PresenceRow]
+    reported: list[ReportedAbsence] = field(default_factory=list)
 
     def group(self, which: str) -> list[PresenceRow]:
         def kind(row: PresenceRow) -> str:
@@ -381,7 +416,36 @@ async def overview(database: Database, event_id: int) -> Overview | None:
                 )
                 for reg, person in rows
             ],
+            await reported_absences(session, event_id),
         )
+
+
+async def reported_absences(session: AsyncSession, event_id: int) -> list[ReportedAbsence]:
+    """Everyone said absent after a meeting of the event, once per person and reporter."""
+    rows = await session.execute(
+        select(MeetingReport, Questionnaire)
+        .join(Questionnaire, Questionnaire.id == MeetingReport.questionnaire_id)
+        .where(
+            MeetingReport.event_id == event_id,
+            MeetingReport.answer.in_([MeetingAnswer.OTHER_ABSENT, MeetingAnswer.I_WAS_ABSENT]),
+        )
+        .order_by(MeetingReport.id)
+    )
+    seen: set[tuple[int, int]] = set()
+    found: list[ReportedAbsence] = []
+    for report, questionnaire in rows:
+        reporter = await session.get(Person, questionnaire.person_id)
+        if reporter is None:
+            continue
+        for person_id in report.absent_ids or []:
+            absent = await session.get(Person, person_id)
+            if absent is None or (person_id, reporter.id) in seen:
+                continue
+            seen.add((person_id, reporter.id))
+            found.append(
+                ReportedAbsence(full_name(absent), full_name(reporter), absent.id == reporter.id)
+            )
+    return found
 
 
 async def remind_silent(database: Database, event_id: int) -> tuple[int, int]:

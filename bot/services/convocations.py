@@ -10,13 +10,13 @@ last names.
 from __future__ import annotations
 
 import hashlib
+import html
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
 from bot.callbacks import Attendance
+from bot.dates import format_span, format_time, format_when
 from bot.i18n import N_, Translator, sectors
 from matching import Plan
 
@@ -119,15 +119,13 @@ def round_times(event: EventInfo, round_number: int) -> tuple[datetime, datetime
 
 
 def french_moment(_: Translator, moment: datetime, zone: str) -> str:
-    """'mardi 12 mars 2027 à 13 h 30' in the event's time zone."""
-    local = moment.astimezone(ZoneInfo(zone))
-    day = format_date(local.date(), "EEEE d MMMM y", locale=_.language)
-    return _.plain("{day} at {hour} h {minute:02d}", day=day, hour=local.hour, minute=local.minute)
+    """'mardi 12 mars 2027 à 13 h 30' in the event's time zone (`bot.dates`' one format)."""
+    return format_when(moment, zone, _.language)
 
 
 def french_hour(_: Translator, moment: datetime, zone: str) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    return _.plain("{hour} h {minute:02d}", hour=local.hour, minute=local.minute)
+    """'13 h 30', '15 h' in the event's time zone."""
+    return format_time(moment, zone)
 
 
 def sector_labels(codes: tuple[str, ...], language: str) -> list[str]:
@@ -161,10 +159,8 @@ def _who_you_meet(
         employer = people.get(key)
         if employer is None:
             continue
-        labels = ", ".join(sector_labels(employer.sector_codes, _.language))
         company = employer.company or employer.job_title or ""
         text = employer.full_name + (f", {company}" if company else "")
-        text += f" ({labels})" if labels else ""
         lines.append(_("You will meet: {employer}", employer=text))
     mates = [people[key].first_name for key in seat.candidates if key != me.key and key in people]
     if mates:
@@ -195,21 +191,23 @@ def convocation_text(
         lines.append("")
         if event.rounds > 1:
             lines.append(_("<b>Round {number}</b>", number=seat.round))
-        lines.append(
-            _(
-                "When: {moment} to {end}",
-                moment=french_moment(_, start, event.timezone),
-                end=french_hour(_, end, event.timezone),
-            )
-        )
+        lines.append(_("When: {when}", when=format_span(start, end, event.timezone, _.language)))
         lines += _place_lines(_, site)
         lines.append(_("Room: {room}", room=seat.room))
         lines += _who_you_meet(_, me, seat, people)
-    to_bring = event.what_to_bring or _.plain(DEFAULT_TO_BRING.get(me.role, ""))
-    if to_bring:
-        lines += ["", _("To bring and prepare: {text}", text=to_bring)]
-    lines += ["", _("Please confirm that you will come.")]
+    # What to bring is one button away ("En savoir plus", `preparation_text`), and in the
+    # calendar file; no "please confirm" line: the buttons under the message say it.
     return "\n".join(lines)
+
+
+def preparation_text(_: Translator, what_to_bring: str | None, role: str) -> str:
+    """What to bring and prepare: the event's own text, or the default for the role."""
+    text = what_to_bring or _.plain(DEFAULT_TO_BRING.get(role, ""))
+    return _("To bring and prepare: {text}", text=text)
+
+
+def more_row(_: Translator, registration_id: int) -> list[tuple[str, str]]:
+    return [(_.plain("Learn more"), Attendance(registration_id, "more").pack())]
 
 
 def attendance_row(_: Translator, registration_id: int) -> list[tuple[str, str]]:
@@ -220,18 +218,31 @@ def attendance_row(_: Translator, registration_id: int) -> list[tuple[str, str]]
     ]
 
 
-def waiting_text(_: Translator, event: EventInfo, had_seat: bool) -> str:
+def waiting_text(
+    _: Translator,
+    event: EventInfo,
+    had_seat: bool,
+    place: int | None = None,
+    rule: str | None = None,
+) -> str:
+    """`place` on the waiting list (1 = next) and the admission `rule` (a msgid) when known."""
     if had_seat:
-        return _(
+        text = _(
             "<b>{event}</b>: your convocation is cancelled, you are now on the waiting list. "
             "We will write to you if a seat frees up.",
             event=event.name,
         )
-    return _(
-        "<b>{event}</b>: all seats are taken for now. You are on the waiting list. "
-        "We will write to you if a seat frees up.",
-        event=event.name,
-    )
+    else:
+        text = _(
+            "<b>{event}</b>: all seats are taken for now. You are on the waiting list. "
+            "We will write to you if a seat frees up.",
+            event=event.name,
+        )
+    if place is not None:
+        text += "\n" + _("Your place on the waiting list: {place}.", place=place)
+    if rule is not None:
+        text += " " + _(rule)
+    return text
 
 
 def describe_changes(
@@ -300,6 +311,9 @@ def describe_changes(
 # -- iCalendar (RFC 5545), written by hand: a few lines, no dependency -----------------------
 
 
+ALARM_BEFORE = timedelta(hours=2)
+
+
 def _ics_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
@@ -327,6 +341,36 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
 
 
+def coordinator_contact(first_name: str | None, username: str | None) -> str | None:
+    """How to reach the event's coordinator from a calendar entry (a Telegram link)."""
+    if not username:
+        return None
+    link = f"https://t.me/{username}"
+    return f"{first_name}, {link}" if first_name else link
+
+
+def _description(
+    _: Translator,
+    event: EventInfo,
+    me: PersonInfo,
+    seat: Seat,
+    people: dict[str, PersonInfo],
+    contact: str | None,
+) -> str:
+    """The entry's notes, plain text: room, whom you meet, what to bring, whom to ask."""
+    site = event.sites[seat.site]
+    lines = [_.plain("Room: {room}", room=seat.room)]
+    lines += [html.unescape(line) for line in _place_lines(_, site)]
+    # The convocation's own sentences, HTML-escaped for Telegram: back to plain text here.
+    lines += [html.unescape(line) for line in _who_you_meet(_, me, seat, people)]
+    to_bring = event.what_to_bring or _.plain(DEFAULT_TO_BRING.get(me.role, ""))
+    if to_bring:
+        lines.append(_.plain("To bring and prepare: {text}", text=to_bring))
+    if contact:
+        lines.append(_.plain("A question? Your contact: {contact}", contact=contact))
+    return "\n".join(lines)
+
+
 def calendar_file(
     _: Translator,
     event: EventInfo,
@@ -335,8 +379,15 @@ def calendar_file(
     *,
     sequence: int,
     stamp: datetime,
+    people: dict[str, PersonInfo] | None = None,
+    contact: str | None = None,
 ) -> bytes:
-    """One VEVENT per round; a stable UID so a newer file updates the same agenda entry."""
+    """One VEVENT per round; a stable UID so a newer file updates the same agenda entry.
+
+    Each entry's DESCRIPTION says the room, whom the person meets (from `people`), what to
+    bring and, when known, the coordinator's `contact`; the first round carries a reminder
+    :data:`ALARM_BEFORE` ahead (one alarm for the day, not one per round).
+    """
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -344,13 +395,14 @@ def calendar_file(
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
     ]
-    for seat in seats:
+    for number, seat in enumerate(seats):
         start, end = round_times(event, seat.round)
         site = event.sites[seat.site]
         location = site.video_url if site.remote and site.video_url else site.name
         if site.address and not site.remote:
             location = f"{site.name}, {site.address}"
         summary = _.plain("{event} – room {room}", event=event.name, room=seat.room)
+        description = _description(_, event, me, seat, people or {}, contact)
         digest = hashlib.sha1(f"{event.id}:{me.person_id}".encode()).hexdigest()[:12]
         lines += [
             "BEGIN:VEVENT",
@@ -361,7 +413,25 @@ def calendar_file(
             f"SEQUENCE:{sequence}",
             f"SUMMARY:{_ics_text(summary)}",
             f"LOCATION:{_ics_text(location)}",
-            "END:VEVENT",
+            f"DESCRIPTION:{_ics_text(description)}",
         ]
+        if number == 0:
+            reminder = html.unescape(  # `n` escapes for Telegram; this is plain text
+                _.n(
+                    "{event} in {count} hour, room {room}",
+                    "{event} in {count} hours, room {room}",
+                    ALARM_BEFORE // timedelta(hours=1),
+                    event=event.name,
+                    room=seat.room,
+                )
+            )
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"TRIGGER:-PT{ALARM_BEFORE // timedelta(minutes=1)}M",
+                f"DESCRIPTION:{_ics_text(reminder)}",
+                "END:VALARM",
+            ]
+        lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")

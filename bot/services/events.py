@@ -28,6 +28,7 @@ from bot.db.models.events import (
 )
 from bot.db.models.people import Person, Role
 from bot.db.session import Database
+from bot.services.aftercare.schedule import cancel_for_event
 from bot.services.invitations import unique_codes
 from bot.services.reminders import event_changed
 
@@ -385,5 +386,6 @@ async def cancel_event(database: Database, event_id: int) -> tuple[EventView, bo
             event.status = EventStatus.CANCELLED
             await session.flush()
             await event_changed(session, event_id)
+            await cancel_for_event(session, event_id)
             log.info("Event %s cancelled", event_id)
         return _view(event, await _counts(session, event_id)), changed

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import qrcode
+from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_M
 from qrcode.image.pil import PilImage
 from sqlalchemy import or_, select
@@ -23,11 +24,13 @@ from bot import clock
 from bot.db.models.events import Event, EventStatus
 from bot.db.models.people import Role
 from bot.db.session import Database
+from bot.portrait import font, wrap
 
 CODE_PREFIXES = {Role.CANDIDATE: "c_", Role.EMPLOYER: "e_"}
 CODE_RANDOM_BYTES = 9  # 12 URL-safe characters: 72 bits, unguessable, short in a QR code
 CODE_SHAPE = re.compile(r"^[ce]_[A-Za-z0-9_-]{6,30}$")
 MAX_ATTEMPTS = 10
+QR_CAPTION_LINES = 5
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,42 @@ async def find_invitation(database: Database, code: str) -> Invitation | None:
         )
 
 
-def qr_png(url: str) -> bytes:
-    """A black-on-white, square PNG of `url`, large enough to print on a flyer."""
+def qr_png(url: str, caption: str | None = None) -> bytes:
+    """A black-on-white PNG of `url`, large enough to print on a flyer.
+
+    With a caption ("Candidat·e·s — Ose ton projet, 12 mars"), the text is drawn in large
+    type under the code, so two codes printed side by side cannot be mixed up.
+    """
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
     code.add_data(url)
     code.make(fit=True)
     image = code.make_image(image_factory=PilImage, fill_color="black", back_color="white")
+    picture = image.get_image().convert("RGB")
+    if caption:
+        picture = _with_caption(picture, caption)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    picture.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _with_caption(code: Image.Image, caption: str) -> Image.Image:
+    """The code on top, the caption centred under it, on a square white page.
+
+    Square and pure black and white (text drawn without grey anti-aliasing), like the bare
+    code: it prints sharply and keeps the same shape on a flyer.
+    """
+    margin = code.width // 12
+    size = max(18, code.width // 14)
+    lines = wrap(caption, size, code.width)[:QR_CAPTION_LINES]
+    line_height = int(size * 1.3)
+    height = code.height + len(lines) * line_height + margin
+    picture = Image.new("RGB", (height, height), "white")
+    left_of_code = (height - code.width) // 2
+    picture.paste(code, (left_of_code, 0))
+    draw = ImageDraw.Draw(picture)
+    draw.fontmode = "1"
+    letters = font(size)
+    for number, line in enumerate(lines):
+        left = (height - letters.getlength(line)) / 2
+        draw.text((left, code.height + number * line_height), line, fill="black", font=letters)
+    return picture

@@ -87,12 +87,13 @@ async def choose_role(
     database: Database, telegram_id: int, role: Role, staff_ids: list[int]
 ) -> tuple[PersonView, bool]:
     """Store the role; returns the person and whether anything changed (double presses)."""
-    if role == Role.STAFF and telegram_id not in staff_ids:
-        raise RoleNotAllowed(telegram_id)
     async with database.session() as session:
         person = await _find(session, telegram_id)
         if person is None:
             raise LookupError(telegram_id)
+        # Staff is granted by configuration or by `/equipe`, never taken from a button.
+        if role == Role.STAFF and telegram_id not in staff_ids and person.role != Role.STAFF:
+            raise RoleNotAllowed(telegram_id)
         changed = person.role != role
         person.role = role
         await session.flush()

@@ -22,6 +22,8 @@ from bot.db.models.events import Event, EventStatus, Registration, RegistrationS
 from bot.db.models.people import Person, Role
 from bot.db.session import Database
 from bot.services import convocations as conv
+from bot.services.admission import as_rule
+from bot.services.aftercare.series import met_before_pairs
 from matching import Instance, InstanceError
 from matching.model import Candidate, Employer
 
@@ -100,6 +102,8 @@ class Participants:
     event: Event
     registrations: list[Registration]
     people: dict[int, Person]
+    # Engine keys of pairs who met at earlier editions of the series (`aftercare.editions`).
+    met_before: frozenset[tuple[str, str]] = frozenset()
 
     def by_key(self) -> dict[str, tuple[Registration, Person]]:
         return {
@@ -134,7 +138,7 @@ async def load_participants(session: AsyncSession, event_id: int) -> Participant
             .options(selectinload(Person.candidate_profile), selectinload(Person.employer_profile))
         )
     }
-    return Participants(event, registrations, people)
+    return Participants(event, registrations, people, await met_before_pairs(session, event_id))
 
 
 def instance_dict(participants: Participants) -> dict[str, Any]:
@@ -195,6 +199,7 @@ def instance_dict(participants: Participants) -> dict[str, Any]:
                 "name": person.first_name,
                 "site": site,
                 "wishes": wishes,
+                "priority": reg.priority,  # the team's order (admission rule "staff")
             }
             if profile is not None:
                 candidate.update(
@@ -212,10 +217,16 @@ def instance_dict(participants: Participants) -> dict[str, Any]:
             "candidates_per_room": event.candidates_per_room,
             "rounds": event.rounds,
             "sites": [{"id": site_keys[s.id], "rooms": s.rooms} for s in sites],
+            "admission": as_rule(event.admission),
         },
         "employers": employers,
         "candidates": candidates,
         "withdrawn": withdrawn,
+        "met_before": [
+            list(pair)
+            for pair in sorted(participants.met_before)
+            if pair[0] in present and pair[1] in present
+        ],
     }
 
 

@@ -162,8 +162,16 @@ async def latest_published_row(
 
 
 def plan_picture(view: PlanView) -> bytes:
-    """The engine's PNG of the rooms, round by round."""
-    return render_plan_png(view.instance, view.plan)
+    """The engine's PNG of the rooms, round by round, titled with the event, day and time."""
+    return render_plan_png(
+        view.instance,
+        view.plan,
+        event_name=view.event.name,
+        starts_at=view.event.starts_at,
+        timezone=view.event.timezone,
+        round_minutes=view.event.round_minutes,
+        site_names=view.site_names,
+    )
 
 
 async def site_rooms(database: Database, event_id: int) -> list[tuple[str, str, int]]:

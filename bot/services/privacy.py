@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from bot.db.base import utcnow
+from bot import clock
 from bot.db.models.events import Event, Registration
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.people import DeletionCount, Person
 from bot.db.persistence import forget_person
 from bot.db.session import Database
+from bot.services.aftercare.review import AftercareRecords, aftercare_records, forget_aftercare
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RegistrationExport:
     eligibility_answers: dict[str, bool]
     wishes: list[str]
     created_at: datetime
+    timezone: str = "Europe/Paris"  # the event's: times are shown as people lived them
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class PersonExport:
     photo: bytes | None
     registrations: list[RegistrationExport] = field(default_factory=list)
     messages_count: int = 0
+    aftercare: AftercareRecords = field(default_factory=AftercareRecords)
 
 
 def _names(people: dict[int, str], ids: list[int]) -> list[str]:
@@ -88,6 +91,7 @@ async def export_person(database: Database, telegram_id: int) -> PersonExport | 
         )
         candidate = person.candidate_profile
         employer = person.employer_profile
+        aftercare = await aftercare_records(session, person.id)
         return PersonExport(
             person={
                 "first_name": person.first_name,
@@ -135,10 +139,12 @@ async def export_person(database: Database, telegram_id: int) -> PersonExport | 
                     eligibility_answers=dict(reg.eligibility_answers),
                     wishes=_names(names, reg.wishes),
                     created_at=reg.created_at,
+                    timezone=reg.event.timezone,
                 )
                 for reg in registrations
             ],
             messages_count=len(messages),
+            aftercare=aftercare,
         )
 
 
@@ -154,6 +160,7 @@ async def erase_person(database: Database, telegram_id: int) -> str | None:
             return None
         person_id, role = person.id, person.role or "unknown"
         await forget_person(session, telegram_id)
+        await forget_aftercare(session, person_id)
         await session.execute(
             delete(OutboxMessage).where(
                 or_(OutboxMessage.person_id == person_id, OutboxMessage.chat_id == person.chat_id)
@@ -185,7 +192,7 @@ async def erase_person(database: Database, telegram_id: int) -> str | None:
             update(Event).where(Event.created_by == person_id).values(created_by=None)
         )
         await session.delete(person)
-        month = utcnow().strftime("%Y-%m")
+        month = clock.now().strftime("%Y-%m")  # the bot's clock, which tests move
         counter = await session.get(DeletionCount, (month, role))
         if counter is None:
             session.add(DeletionCount(month=month, role=role, count=1))

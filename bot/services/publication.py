@@ -17,12 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.db.models.people import Role
+from bot.db.models.people import Person, Role
 from bot.db.models.planning import Plan as PlanRow
 from bot.db.session import Database
 from bot.i18n import Translator
 from bot.outbox import enqueue
 from bot.portrait import PortraitCard, render_card
+from bot.services import admission
 from bot.services import convocations as conv
 from bot.services.plan_input import (
     ACTIVE,
@@ -118,10 +119,16 @@ async def _queue_convocations(
 ) -> Publication:
     event = event_info(participants.event)
     infos = person_infos(participants)
+    creator_id = participants.event.created_by
+    creator = await session.get(Person, creator_id) if creator_id else None
+    contact = conv.coordinator_contact(creator.first_name, creator.username) if creator else None
     by_key = participants.by_key()
     new_plan = stored_plan(row)
     old_plan = stored_plan(previous) if previous is not None else Plan(rounds=[])
     counts = {"convocations": 0, "waiting": 0, "unchanged": 0}
+    rule = admission.as_rule(participants.event.admission)
+    inactive = {key for key, (reg, _person) in by_key.items() if reg.status not in ACTIVE}
+    places = admission.waiting_places(new_plan, inactive)
     for key in sorted(conv.people_in(new_plan) | conv.people_in(old_plan)):
         if key not in by_key:
             continue
@@ -143,17 +150,30 @@ async def _queue_convocations(
             await send(
                 key=base,
                 kind="waiting_list",
-                text=conv.waiting_text(_, event, had_seat=bool(before)),
+                text=conv.waiting_text(
+                    _,
+                    event,
+                    had_seat=bool(before),
+                    place=places.get(key),
+                    rule=admission.RULE_EXPLAINED[rule] if reg.role == Role.CANDIDATE else None,
+                ),
             )
             counts["waiting"] += 1
             continue
         # A first seat (new, or from the waiting list) is a plain convocation.
         changes = conv.describe_changes(_, event, before, after, infos) if before else None
         text = conv.convocation_text(_, event, infos[key], after, infos, changes)
-        buttons = [conv.attendance_row(_, reg.id)]
+        buttons = [conv.attendance_row(_, reg.id), conv.more_row(_, reg.id)]
         await send(key=base, kind="convocation", text=text, buttons=buttons)
         ics = conv.calendar_file(
-            _, event, infos[key], after, sequence=row.version, stamp=clock.now()
+            _,
+            event,
+            infos[key],
+            after,
+            sequence=row.version,
+            stamp=clock.now(),
+            people=infos,
+            contact=contact,
         )
         await send(
             key=f"{base}:ics",
@@ -167,7 +187,9 @@ async def _queue_convocations(
                     await send(
                         key=f"{base}:card:{candidate}",
                         kind="portrait_card",
-                        text=_("Portrait card of {name}", name=infos[candidate].first_name),
+                        text=_(
+                            "Portrait card {of_name}", of_name=_.of(infos[candidate].first_name)
+                        ),
                         photo=cards[candidate],
                     )
         await schedule_reminders(session, event.id, reg.id)

@@ -1,5 +1,9 @@
 """Who signed up for an event, as staff see it: counts, the list, and a CSV for Excel.
 
+Employers choose the sites they accept (`Registration.accepted_site_ids`), candidates one
+site (`site_id`): the counts per site follow each, so an employer who accepts two sites counts
+in both, and remote employers are counted apart.
+
 Staff are the readers here, so the export carries what the portrait card leaves out
 (programme, constraints); a person's card itself is drawn on request. The CSV is UTF-8 with
 a BOM and `;` separators: that is what a French-language Excel opens correctly with a
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.dates import format_short
@@ -41,6 +46,7 @@ class SignUp:
     last_name: str | None
     site: str | None
     remote: bool
+    sites: tuple[str, ...]
     sectors: tuple[str, ...]
     target_or_company: str | None
     programme: str | None
@@ -54,6 +60,7 @@ class SignUpOverview:
     event_name: str
     timezone: str
     people: tuple[SignUp, ...]
+    site_names: tuple[str, ...] = ()
 
     def count_by_role_and_status(self) -> dict[str, Counter[str]]:
         counts: dict[str, Counter[str]] = {Role.CANDIDATE: Counter(), Role.EMPLOYER: Counter()}
@@ -62,12 +69,29 @@ class SignUpOverview:
         return counts
 
     def active_by_site(self) -> dict[str, Counter[str]]:
-        """Per site name, how many active candidates and employers ("" when no site)."""
-        counts: dict[str, Counter[str]] = {}
+        """Per site name (the event's order), active candidates and employers on site.
+
+        Every site of the event is a key, even with nobody; "" gathers those without any
+        site. An employer counts in each site they accept; remote employers are left out
+        here (see :meth:`remote_employers`).
+        """
+        counts: dict[str, Counter[str]] = {name: Counter() for name in self.site_names}
         for person in self.people:
-            if person.status in ACTIVE_STATUSES:
-                counts.setdefault(person.site or "", Counter())[person.role] += 1
+            if person.status not in ACTIVE_STATUSES:
+                continue
+            if person.role == Role.EMPLOYER and person.remote:
+                continue
+            for site in person.sites or ("",):
+                counts.setdefault(site, Counter())[person.role] += 1
         return counts
+
+    def remote_employers(self) -> int:
+        """Active employers who meet candidates by video."""
+        return sum(
+            1
+            for person in self.people
+            if person.role == Role.EMPLOYER and person.remote and person.status in ACTIVE_STATUSES
+        )
 
 
 def _sector_labels(codes: list[str] | None) -> tuple[str, ...]:
@@ -75,7 +99,21 @@ def _sector_labels(codes: list[str] | None) -> tuple[str, ...]:
     return tuple(by_code.get(code, code) for code in codes or [])
 
 
-def _sign_up(registration: Registration, person: Person, site: Site | None) -> SignUp:
+def _sites_of(
+    registration: Registration, site: Site | None, names: dict[int, str]
+) -> tuple[str, ...]:
+    """The site names a registration counts in: accepted sites for employers, else its site."""
+    if registration.role == Role.EMPLOYER and not registration.remote:
+        accepted = set(registration.accepted_site_ids or [])
+        in_order = tuple(name for site_id, name in names.items() if site_id in accepted)
+        if in_order:
+            return in_order
+    return (site.name,) if site else ()
+
+
+def _sign_up(
+    registration: Registration, person: Person, site: Site | None, names: dict[int, str]
+) -> SignUp:
     candidate = person.candidate_profile
     employer = person.employer_profile
     if registration.role == Role.EMPLOYER:
@@ -96,6 +134,7 @@ def _sign_up(registration: Registration, person: Person, site: Site | None) -> S
         last_name=person.last_name,
         site=site.name if site else None,
         remote=registration.remote,
+        sites=_sites_of(registration, site, names),
         sectors=_sector_labels(codes),
         target_or_company=target,
         programme=programme,
@@ -124,13 +163,25 @@ async def signups(database: Database, event_id: int) -> SignUpOverview | None:
             .where(Registration.event_id == event_id)
             .options(selectinload(Person.candidate_profile), selectinload(Person.employer_profile))
         )
-        people = [_sign_up(registration, person, site) for registration, person, site in rows]
+        names = await _site_names(session, event_id)
+        people = [
+            _sign_up(registration, person, site, names) for registration, person, site in rows
+        ]
         return SignUpOverview(
             event_id=event.id,
             event_name=event.name,
             timezone=event.timezone,
             people=tuple(sorted(people, key=_order)),
+            site_names=tuple(dict.fromkeys(names.values())),
         )
+
+
+async def _site_names(session: AsyncSession, event_id: int) -> dict[int, str]:
+    """Site id → name, in the event's order."""
+    sites = await session.scalars(
+        select(Site).where(Site.event_id == event_id).order_by(Site.position, Site.id)
+    )
+    return {site.id: site.name for site in sites}
 
 
 async def find_signup(database: Database, registration_id: int) -> SignUp | None:
@@ -147,7 +198,12 @@ async def find_signup(database: Database, registration_id: int) -> SignUp | None
                 )
             )
         ).first()
-        return _sign_up(*row) if row else None
+        if row is None:
+            return None
+        registration, person, site = row
+        return _sign_up(
+            registration, person, site, await _site_names(session, registration.event_id)
+        )
 
 
 async def portrait_image(database: Database, person_id: int) -> bytes | None:
@@ -179,7 +235,7 @@ def signups_csv(
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(headers)
     for person in overview.people:
-        site = person.site or (remote_label if person.remote else "")
+        site = remote_label if person.remote and not person.site else ", ".join(person.sites)
         writer.writerow(
             [
                 _cell(role_labels.get(person.role, person.role)),

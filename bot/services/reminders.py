@@ -10,15 +10,14 @@ the message.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from babel.dates import format_datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.callbacks import Attendance
+from bot.dates import format_when
 from bot.db.models.events import Event, EventStatus, Registration, RegistrationStatus, Site
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.db.models.people import Person
@@ -29,13 +28,6 @@ from bot.outbox.store import cancel_pending, enqueue
 
 ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
 MINUTES_PER_DAY = 24 * 60
-
-
-def format_when(moment: datetime, zone_name: str, language: str = "fr") -> str:
-    """'mardi 12 mars 2027 à 13 h 30' in the event's time zone."""
-    local = moment.astimezone(ZoneInfo(zone_name))
-    pattern = "EEEE d MMMM y 'à' H' h'" if local.minute == 0 else "EEEE d MMMM y 'à' H' h 'mm"
-    return format_datetime(local, pattern, locale=language)
 
 
 def _how_soon(_: Translator, offset_minutes: int) -> str:
@@ -51,8 +43,14 @@ def _how_soon(_: Translator, offset_minutes: int) -> str:
 
 
 def reminder_text(
-    _: Translator, event: Event, site: Site | None, remote: bool, offset_minutes: int
+    _: Translator,
+    event: Event,
+    site: Site | None,
+    remote: bool,
+    offset_minutes: int,
+    confirmed: bool = False,
 ) -> str:
+    """The reminder; someone who already confirmed is not asked again, only expected."""
     lines = [
         _("Reminder: {event}", event=event.name),
         _how_soon(_, offset_minutes),
@@ -64,7 +62,10 @@ def reminder_text(
     elif site is not None:
         where = f"{site.name}, {site.address}" if site.address else site.name
         lines.append(_("Where: {place}", place=where))
-    lines += ["", _("Will you come? Please answer with a button.")]
+    if confirmed:
+        lines += ["", _("You confirmed you will come. See you there!")]
+    else:
+        lines += ["", _("Will you come? Please answer with a button.")]
     return "\n".join(lines)
 
 
@@ -99,6 +100,7 @@ async def schedule_reminders(session: AsyncSession, event_id: int, registration_
         return 0
     _ = Translator.for_language(person.language)
     site = await _site_for(session, event, registration)
+    confirmed = registration.status == RegistrationStatus.CONFIRMED
     now = clock.now()
     added = 0
     for offset in sorted(set(event.reminder_offsets_minutes or []), reverse=True):
@@ -110,13 +112,28 @@ async def schedule_reminders(session: AsyncSession, event_id: int, registration_
             key=reminder_key(registration.id, offset, event.starts_at),
             chat_id=person.chat_id,
             kind=REMINDER_KIND,
-            text=reminder_text(_, event, site, registration.remote, offset),
+            text=reminder_text(_, event, site, registration.remote, offset, confirmed),
             person_id=person.id,
             event_id=event.id,
-            buttons=attendance_buttons(_, registration.id),
+            buttons=None if confirmed else attendance_buttons(_, registration.id),
             send_after=send_at,
         )
     return added
+
+
+async def reword_reminders(session: AsyncSession, registration_id: int) -> int:
+    """Someone answered: their reminders not sent yet are written again for the answer
+    (a confirmed person is no longer asked "Will you come?")."""
+    registration = await session.get(Registration, registration_id)
+    if registration is None:
+        return 0
+    await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.kind == REMINDER_KIND)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.idempotency_key.like(f"{REMINDER_KIND}:{int(registration_id)}:%"))
+    )
+    return await schedule_reminders(session, registration.event_id, registration_id)
 
 
 async def cancel_reminders(session: AsyncSession, registration_id: int) -> int:

@@ -71,14 +71,19 @@ async def test_convocations_contents_and_calendar(
     alice = scenario.candidates["Alice"]
     text = (await convocation_of(alice)).text
     # Europe/Zurich, not UTC (the day's name and month are Babel's French calendar data).
-    assert t("{day} at {hour} h {minute:02d}", day="mardi 9 mars 2027", hour=13, minute=30) in text
+    assert contains(text, "When: {when}", when="mardi 9 mars 2027 de 13 h 30 à 15 h")
     assert contains(
         text, "Place: {site}, {address}", site="Espace Riponne", address=RIPONNE_ADDRESS
     )
     assert contains(text, "Room: {room}")
     assert contains(text, "You will meet: {employer}")
-    # The default list for candidates.
-    assert contains(text, "To bring and prepare: {text}", text=t(DEFAULT_TO_BRING["candidate"]))
+    # What to bring is one button away (the default list for candidates).
+    assert not contains(text, "To bring and prepare: {text}")
+    await alice.press(t("Learn more"))
+    details = await alice.wait_for(says("To bring and prepare: {text}"), 5)
+    assert contains(
+        details.text, "To bring and prepare: {text}", text=t(DEFAULT_TO_BRING["candidate"])
+    )
     companies = [
         c
         for c in ("Boulangerie du Lac", "Clinique des Alpes", "Garage Central", "Hôtel Beau-Rivage")
@@ -99,12 +104,15 @@ async def test_convocations_contents_and_calendar(
     marie = scenario.employers["Marie"]
     employer_text = (await convocation_of(marie)).text
     assert contains(employer_text, "Candidates you will meet: {names}")
-    assert t(DEFAULT_TO_BRING["employer"]) in employer_text
+    await marie.press(t("Learn more"))
+    employer_details = await marie.wait_for(says("To bring and prepare: {text}"), 5)
+    assert t(DEFAULT_TO_BRING["employer"]) in employer_details.text
+    assert t(DEFAULT_TO_BRING["employer"]) not in employer_text
     cards = await photos_of(marie, sql, 2)
     assert len(cards) == 2
     assert all(card.photo and card.photo[:4] == b"\x89PNG" for card in cards)
     first_card = min(cards, key=lambda card: card.text)
-    assert begins("Portrait card of {name}")(first_card)
+    assert begins("Portrait card {of_name}")(first_card)
 
     # Nobody sees staff-only data or a candidate's last name.
     last_names = [row[2] for row in CANDIDATES]

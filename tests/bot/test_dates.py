@@ -101,9 +101,9 @@ def test_times_are_wall_clock_in_the_event_zone() -> None:
     assert moment.astimezone(UTC) == datetime(2027, 3, 12, 12, 30, tzinfo=UTC)
     summer = in_zone(datetime(2027, 7, 12, 13, 30), "Europe/Paris")
     assert summer.astimezone(UTC).hour == 11
-    assert format_when(moment, "Europe/Zurich") == "vendredi 12 mars 2027 à 13h30"
+    assert format_when(moment, "Europe/Zurich") == "vendredi 12 mars 2027 à 13 h 30"
     assert format_short(moment, "Europe/Zurich") == "12/03/2027 13:30"
 
 
 def test_format_minutes() -> None:
-    assert [format_minutes(m) for m in (45, 60, 150, 180)] == ["45 min", "1h", "2h30", "3h"]
+    assert [format_minutes(m) for m in (45, 60, 150, 180)] == ["45 min", "1 h", "2 h 30", "3 h"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -217,7 +218,7 @@ async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
     )
     delivered = await alice.wait_for(lambda m: m.text == "Convocation probe")
     await bot_runner.stop()
-    floor = sql.scalar("SELECT json_extract(payload, '$.probe_floor') FROM outbox")
+    floor = json.loads(sql.scalar("SELECT payload FROM outbox"))["probe_floor"]
     assert floor >= welcome.message_id  # the handler's reply is known: the probe stays above
     database = Database(bot_runner.settings.resolved_database_url)
     async with database.session() as session:
@@ -226,11 +227,9 @@ async def test_after_a_crash_unjournaled_rows_are_probed_not_resent(
     # As if the bot died while both requests were out (their "started" lines are in the
     # journal): p:1's answer never came back, p:2 never reached Telegram.
     await sql.write("UPDATE outbox SET status='sending', telegram_message_id=NULL, sent_at=NULL")
-    await sql.write(
-        "UPDATE outbox SET payload=json_set(payload, '$.probe_floor', ?) "
-        "WHERE idempotency_key='p:2'",
-        delivered.message_id,
-    )
+    payload = json.loads(sql.scalar("SELECT payload FROM outbox WHERE idempotency_key='p:2'"))
+    payload["probe_floor"] = delivered.message_id
+    await sql.write("UPDATE outbox SET payload=? WHERE idempotency_key='p:2'", json.dumps(payload))
     journal = bot_runner.settings.data_dir / "outbox-sent.journal"
     assert journal.read_text() == ""
     row_ids = [row_id for (row_id,) in sql("SELECT id FROM outbox ORDER BY id")]

@@ -95,7 +95,7 @@ async def test_plan_adjust_and_publish_once(
 
     alice_user = scenario.candidates["Alice"]
     convocation = await alice_user.wait_for(is_convocation, 10)
-    assert convocation.button_labels == [t(CONFIRM_BUTTON), t(CANNOT_COME_BUTTON)]
+    assert convocation.button_labels == [t(CONFIRM_BUTTON), t(CANNOT_COME_BUTTON), t("Learn more")]
     await drained(sql)  # every convocation due is out: a second one would be here by now
     assert len([m for m in await alice_user.received() if is_convocation(m)]) == 1
 

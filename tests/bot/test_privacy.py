@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import sqlite3
-
 from bot.config import Settings
 from bot.sandbox.client import SandboxClient
 from tests.conftest import BotRunner, Sql
@@ -27,50 +24,10 @@ from tests.helpers.signup import (
     tap,
 )
 from tests.helpers.texts import contains, t
+from tests.helpers.traces import traces
 from tests.helpers.waiting import eventually
 
 IDLE_CLOSED = "You have not answered for a while, so I closed this sign-up. Nothing was stored."
-
-
-def every_cell(sql: Sql) -> list[tuple[str, str, object]]:
-    """(table, column, value) for every cell of every table of the database."""
-    with sqlite3.connect(sql.path, timeout=30) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"
-            )
-        ]
-        cells = []
-        for table in tables:
-            cursor = connection.execute(f'select * from "{table}"')
-            columns = [description[0] for description in cursor.description]
-            for row in cursor:
-                cells += [
-                    (table, column, value) for column, value in zip(columns, row, strict=True)
-                ]
-    return cells
-
-
-def traces(sql: Sql, *needles: object) -> list[tuple[str, str, object]]:
-    """Cells that hold (or contain, for text and JSON) any of `needles`."""
-    found = []
-    for table, column, value in every_cell(sql):
-        if table == "alembic_version":
-            continue
-        for needle in needles:
-            if value == needle or (
-                isinstance(value, str) and isinstance(needle, str) and _holds(value, needle)
-            ):
-                found.append((table, column, value))
-    return found
-
-
-def _holds(text: str, needle: str) -> bool:
-    """`needle` in `text`; a number only as a whole number, not as digits of a timestamp."""
-    if needle.isdigit():
-        return re.search(rf"(?<!\d){needle}(?!\d)", text) is not None
-    return needle in text
 
 
 async def test_privacy_notice(bot_runner: BotRunner, client: SandboxClient) -> None:
@@ -109,9 +66,13 @@ async def test_my_data_file_lists_everything_in_french(
         "Ose ton projet",
         t("Site: {value}", value="Roubaix"),
         t("Photo: {value}", value=t("yes")),
-        t("Status: {value}", value="registered"),
+        t("Status: {value}", value=t("signed up")),
+        t("Your sign-ups"),
     ):
         assert expected in text, expected
+    # No English, no UTC: statuses and times as the person lives them.
+    for english in ("registered", "UTC", "Your sign-ups"):
+        assert english not in text, english
     photo = await omar.wait_for(lambda m: m.filename == "ma-photo.jpg")
     assert photo.document and photo.document[:2] == b"\xff\xd8"
 
@@ -191,7 +152,10 @@ async def test_erase_leaves_nothing_about_the_person(
     await paula.press_data("erase:yes")
     await asked(paula, "We stored nothing about you. Nothing to erase.")
     await bot_runner.handled(client)  # the answers' after-effects (saved states) are done
-    assert traces(sql, 4003, "Paulabelle", "4003") == []
+    # Replies pass through the outbox and are deleted once delivered.
+    assert await eventually(lambda: traces(sql, 4003, "Paulabelle", "4003") == []), traces(
+        sql, 4003, "Paulabelle", "4003"
+    )
     assert sql("select role, count from deletion_counts") == [("candidate", 1)]
 
 

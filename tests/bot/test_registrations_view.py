@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from PIL import Image
@@ -16,13 +18,14 @@ from bot.sandbox.client import BotMessage, SandboxClient, User
 from bot.services.events import EventDraft, QuestionView, SiteView, create_event
 from tests.conftest import STAFF_ID, BotRunner, Sql
 from tests.helpers.conversation import step
-from tests.helpers.texts import contains, says, t
+from tests.helpers.texts import contains, says, t, tn
 from tests.helpers.waiting import eventually
 
 YEAR = date.today().year + 1
 PAGE = "Page {page} of {pages}"
 PERSON_LINE = "{name} — {role}, {status}"
 BY_SITE = "• {site}: {candidates} candidates, {employers} employers"
+BY_VIDEO = ("• By video: {count} employer", "• By video: {count} employers")
 CSV_BUTTON = t("Download the list (CSV)")
 CSV_HEADERS = (
     "Role",
@@ -151,7 +154,9 @@ async def test_staff_sees_counts_pages_cards_and_csv(
     employers = t("{role}: {total}", role=t("Employers"), total=2)
     assert f"{employers} (2 {t('attendance confirmed')})" in counts.text
     assert t(BY_SITE, site="Roubaix", candidates=4, employers=0) in counts.text
-    assert t(BY_SITE, site=t("no site chosen"), candidates=0, employers=2) in counts.text
+    assert tn(*BY_VIDEO, 2) in counts.text  # remote employers, counted apart
+    assert t("no site chosen") not in counts.text
+    assert t("An employer who accepts several sites counts in each of them.") not in counts.text
     assert page.text.count("\n") == 8  # a header line and eight people
     eloise = 'Éloïse Martin; "la" Grande'
     first = t(PERSON_LINE, name=eloise, role=t("candidate"), status=t("registered"))
@@ -240,3 +245,109 @@ async def test_empty_event_stale_and_forged_buttons(
     ]
     await forget_registrations(bot_runner, keep_telegram_id=None)
     await step(staff, lambda: staff.press(choose.button_labels[0]), "Nobody has signed up yet.")
+
+
+ACTIVE_SQL = "r.status IN ('registered', 'confirmed') AND r.event_id = ?"
+
+
+async def add_employers(bot_runner: BotRunner, event_id: int) -> None:
+    """Employers who accept both sites, one site, none (no choice), or come by video."""
+    assert bot_runner.application is not None
+    database = services(bot_runner.application).database
+    async with database.session() as session:
+        roubaix, tourcoing = list(
+            await session.scalars(
+                select(Site.id).where(Site.event_id == event_id).order_by(Site.position)
+            )
+        )
+        choices = [
+            ([roubaix, tourcoing], False, "registered"),
+            ([tourcoing], False, "confirmed"),
+            ([tourcoing], False, "withdrawn"),  # not counted: no longer active
+            ([roubaix, roubaix], False, "registered"),  # a repeated id counts once
+            ([], False, "registered"),  # no site chosen
+            ([roubaix], True, "registered"),  # by video, whatever it ticked
+        ]
+        for index, (accepted, remote, status) in enumerate(choices):
+            employer = Person(
+                telegram_id=7000 + index,
+                chat_id=7000 + index,
+                first_name=f"Chef{index}",
+                role="employer",
+            )
+            session.add(employer)
+            await session.flush()
+            session.add(
+                Registration(
+                    event_id=event_id,
+                    person_id=employer.id,
+                    role="employer",
+                    status=status,
+                    accepted_site_ids=accepted,
+                    remote=remote,
+                )
+            )
+
+
+async def test_counts_per_site_follow_accepted_sites(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    event_id = await seed(bot_runner)
+    await add_employers(bot_runner, event_id)
+    staff = client.user(STAFF_ID, first_name="Sophie")
+    choose = await step(staff, lambda: staff.command("inscrits"), "Which event?")
+    label = next(label for label in choose.button_labels if "Booster" in label)
+    page = await step(staff, lambda: staff.press(label), PAGE, page=1, pages=3)
+    counts = next(m for m in await staff.received() if says("<b>Sign-ups — {name}</b>")(m))
+
+    candidates = dict(
+        sql(
+            "SELECT s.name, COUNT(*) FROM registrations r JOIN sites s ON s.id = r.site_id"
+            f" WHERE r.role = 'candidate' AND {ACTIVE_SQL} GROUP BY s.name",
+            event_id,
+        )
+    )
+    site_names = dict(sql("SELECT id, name FROM sites"))
+    employers = dict(
+        Counter(
+            site_names[site_id]
+            for (accepted,) in sql(
+                "SELECT r.accepted_site_ids FROM registrations r"
+                f" WHERE r.role = 'employer' AND NOT r.remote AND {ACTIVE_SQL}",
+                event_id,
+            )
+            for site_id in set(json.loads(accepted))
+            if site_id in site_names
+        )
+    )
+    no_site = sql.scalar(
+        "SELECT COUNT(*) FROM registrations r WHERE r.role = 'employer' AND NOT r.remote"
+        f" AND json_array_length(r.accepted_site_ids) = 0 AND {ACTIVE_SQL}",
+        event_id,
+    )
+    remote = sql.scalar(
+        "SELECT COUNT(*) FROM registrations r"
+        f" WHERE r.role = 'employer' AND r.remote AND {ACTIVE_SQL}",
+        event_id,
+    )
+    assert (candidates, employers, no_site, remote) == (
+        {"Roubaix": 4, "Tourcoing": 3},
+        {"Roubaix": 2, "Tourcoing": 2},
+        1,
+        3,
+    )
+    for site in ("Roubaix", "Tourcoing"):
+        line = t(BY_SITE, site=site, candidates=candidates[site], employers=employers[site])
+        assert line in counts.text
+    assert t(BY_SITE, site=t("no site chosen"), candidates=0, employers=no_site) in counts.text
+    assert tn(*BY_VIDEO, remote) in counts.text
+    assert t("An employer who accepts several sites counts in each of them.") in counts.text
+    roubaix = counts.text.index(t(BY_SITE, site="Roubaix", candidates=4, employers=2))
+    assert roubaix < counts.text.index(t(BY_SITE, site="Tourcoing", candidates=3, employers=2))
+
+    await staff.press("▶")
+    page_two = await staff.wait_for(
+        lambda m: m.message_id == page.message_id and says(PAGE, page=2, pages=3)(m)
+    )
+    chef = t(PERSON_LINE, name="Chef0", role=t("employer"), status=t("registered"))
+    assert f"{chef} — Roubaix, Tourcoing" in page_two.text

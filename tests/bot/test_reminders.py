@@ -66,7 +66,7 @@ async def make_event(runner: BotRunner, code: str, telegram_ids: list[int]) -> l
                 person_id=person.id,
                 role="candidate",
                 site_id=event.sites[0].id,
-                status=RegistrationStatus.CONFIRMED,
+                status=RegistrationStatus.REGISTERED,
             )
             session.add(registration)
             await session.flush()
@@ -112,6 +112,34 @@ async def test_reminders_fire_on_time_and_survive_a_restart(
             sql.scalar("SELECT count(*) FROM outbox WHERE kind='reminder' AND status='sent'") == 2
         )
     )
+
+
+async def test_a_confirmed_person_is_expected_not_asked_again(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    bea = await started(client, 3011, "Béa")
+    [registration_id] = await make_event(bot_runner, "conf", [3011])
+    await move_clock_to(bot_runner, STARTS - timedelta(days=1, seconds=-1))
+    first = await bea.wait_for(is_reminder, timeout=5)
+    assert contains(first.text, "Will you come? Please answer with a button.")
+    await bea.press(t("I confirm I will come"))
+    await bea.wait_for(
+        says(
+            "Thank you! Your attendance is confirmed for {event}. See you soon.",
+            event="Ose ton projet",
+        ),
+        timeout=5,
+    )
+    assert sql.scalar("select status from registrations where id = ?", registration_id) == (
+        "confirmed"
+    )
+
+    await move_clock_to(bot_runner, STARTS - timedelta(hours=2, seconds=-1))
+    last = await bea.wait_for(says_n(*IN_HOURS, 2), timeout=5)
+    assert contains(last.text, "You confirmed you will come. See you there!")
+    assert not contains(last.text, "Will you come? Please answer with a button.")
+    assert last.buttons == []
+    assert len(reminders(await bea.received())) == 2
 
 
 async def test_no_reminder_after_withdrawal_or_cancellation(

@@ -38,7 +38,7 @@ def staff_commands(runner: BotRunner) -> list[str]:
 def snapshot(sql: Sql) -> dict[str, Any]:
     tables = [
         name
-        for (name,) in sql("select name from sqlite_master where type = 'table'")
+        for name in sql.tables()
         # The inbox keeps a trace of every update and replies pass through the outbox:
         # both grow with any message, refused or not.
         if name not in ("persisted_state", "alembic_version", "inbox", "outbox")
@@ -82,11 +82,12 @@ async def test_staff_commands_and_buttons_refused_to_participants(
     await publish(scenario)
     await scenario.candidates["Alice"].wait_for(is_convocation, 10)
     commands = staff_commands(bot_runner)
-    assert {"plan", "presences"} <= set(commands)
+    assert {"plan", "presences", "equipe"} <= set(commands)
     plan_id = sql.scalar("select max(id) from plans")
     event_id, reg = scenario.event_id, scenario.registrations
     alice, site = f"c{scenario.person_ids['Alice']}", f"s{scenario.site_id}"
     bruno = f"c{scenario.person_ids['Bruno']}"
+    staff_person = sql.scalar("select id from people where role = 'staff' order by id limit 1")
     forged = [
         f"plan:ev:{event_id}",
         f"plan:pub:{plan_id}",
@@ -103,6 +104,14 @@ async def test_staff_commands_and_buttons_refused_to_participants(
         f"pres:remind:{event_id}",
         f"pres:mark:{event_id}",
         f"pres:at:{reg['Bruno']}:1",
+        # /equipe: the team's buttons, with real people (Alice made staff, staff removed).
+        "crew:list",
+        "crew:add",
+        "crew:link",
+        f"crew:add:{scenario.person_ids['Alice']}",
+        f"crew:rm:{scenario.person_ids['Alice']}:0",
+        f"crew:rm:{scenario.person_ids['Alice']}:1",
+        f"crew:rm:{staff_person}:1",
         # Malformed data under staff prefixes: refused the same way (checked before parsing).
         "plan:ev:²",
         f"plan:ev:{event_id}:1",
@@ -111,6 +120,8 @@ async def test_staff_commands_and_buttons_refused_to_participants(
         "pres:ev:" + "9" * 19,
         "insc:card:²",
         "bc:send:²",
+        "crew:rm:²:1",
+        "crew:nothing",
     ]
     await drained(sql)
     before = snapshot(sql)

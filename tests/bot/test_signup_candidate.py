@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.config import Settings
+from bot.engine.steps import FULL_CHOICE, TOO_MANY
+from bot.handlers.signup.shared import NAME_PROBLEMS
 from bot.sandbox.client import SandboxClient
 from tests.conftest import BotRunner, Sql
 from tests.helpers.signup import (
@@ -36,6 +38,7 @@ from tests.helpers.signup import (
     png,
     sign_up_candidate,
     tap,
+    tap_sector,
 )
 from tests.helpers.texts import contains, says, t
 from tests.helpers.waiting import eventually
@@ -118,6 +121,12 @@ async def test_bad_inputs_are_refused_in_french_and_nothing_is_lost(
     await asked(carla, NAME_Q)
     await carla.send("   ")
     await asked(carla, "Your answer is empty. Please write a few words.")
+    await carla.send("bonjour")  # a greeting at the wrong step is not a name
+    await asked(carla, NAME_PROBLEMS["greeting"])
+    await carla.send("je cherche du travail dans la vente")
+    await asked(carla, NAME_PROBLEMS["sentence"])
+    await carla.send("\u200b\ufeff\u3164")  # invisible only: empty
+    await asked(carla, "Your answer is empty. Please write a few words.", timeout=5)
     await carla.send("<b>Carla</b> & Co, Dupont")
     await asked(carla, AGE_Q)
     await carla.send_photo(png())
@@ -142,11 +151,16 @@ async def test_bad_inputs_are_refused_in_french_and_nothing_is_lost(
     await carla.send_photo(png())
     await asked(carla, "Please answer with a text message.")
     assert sql.scalar("select count(*) from people where telegram_id = 1003") == 0
-    await carla.send("Vendeuse")
+    await carla.send("Ven\u200bdeuse\u202e\x07")  # invisible and control characters dropped
     await asked(carla, SKILLS_Q)
     await carla.send("Vente & conseil")
-    await carla.send("Caisse")
-    await carla.send("Mise en rayon")  # third item ends the step
+    await carla.send("Caisse et mise en rayon")  # a typed list is split: two items
+    await carla.send("Ménage, repassage")  # five in all: refused, nothing added
+    await asked(carla, TOO_MANY, given=5, count=3)
+    await tap(carla, "Accueil du public")  # a fourth tick: refused, nothing moves on
+    await bot_runner.handled(client)
+    assert t(FULL_CHOICE, count=3) in await answers_texts(carla)
+    await tap(carla, ALL)  # the person says when they are done
     await asked(carla, QUALITIES_Q)
     await tap(carla, "Souriant·e")
     await tap(carla, ALL)
@@ -167,8 +181,9 @@ async def test_bad_inputs_are_refused_in_french_and_nothing_is_lost(
     await asked(carla, SIGNED_UP)
     row = sql("select first_name, last_name from people where telegram_id = 1003")
     assert row == [("<b>Carla</b> & Co", "Dupont")]
+    assert sql.scalar("select target_job from candidate_profiles") == "Vendeuse"
     profile = sql("select strengths, constraints from candidate_profiles")[0]
-    assert json.loads(profile[0]) == ["Vente & conseil", "Caisse", "Mise en rayon"]
+    assert json.loads(profile[0]) == ["Vente & conseil", "Caisse", "mise en rayon"]
     assert profile[1] == "Garde d'enfants <après 16h>"
 
 
@@ -207,7 +222,7 @@ async def test_restart_mid_signup_resumes_at_the_same_step(
     await asked(eve, AGE_Q)
     await tap(eve, "46-55")
     await asked(eve, SECTORS_Q)
-    await tap(eve, "Industrie")
+    await tap_sector(eve, "Industrie")
     await tap(eve, DONE)
     await asked(eve, JOB_Q)
     await bot_runner.restart()
@@ -299,7 +314,7 @@ async def test_ineligible_answer_ends_politely_and_is_recorded(
     await asked(hugo, AGE_Q)
     await tap(hugo, "26-35")
     await asked(hugo, SECTORS_Q)
-    await tap(hugo, "Industrie")
+    await tap_sector(hugo, "Industrie")
     await tap(hugo, DONE)
     await asked(hugo, JOB_Q)
     await hugo.send("Technicien")

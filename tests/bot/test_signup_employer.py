@@ -13,6 +13,7 @@ from tests.helpers.signup import (
     COMPANY_Q,
     CONFIRM,
     CONSENT,
+    CONSENT_DETAILS,
     CONSTRAINTS_Q,
     DONE,
     EMPLOYER_SECTORS_Q,
@@ -57,16 +58,22 @@ async def test_employer_signs_up_and_wishes_to_meet_a_candidate(
 
     paul = client.user(2002, first_name="Paul")
     await paul.command("start", codes.employer)
-    consent = await asked(paul, CONSENT)
-    assert contains(consent.text, EMPLOYER_STORED)
+    await asked(paul, CONSENT)
+    await tap(paul, t("Learn more"))  # the details are one button away
+    details = await asked(paul, CONSENT_DETAILS)
+    assert contains(details.text, EMPLOYER_STORED)
     await tap(paul, AGREE)
     await asked(paul, NAME_Q)
     await paul.send("Paul, Martin")
     await asked(paul, COMPANY_Q)
     await paul.send("Boulangerie Martin & Fils")
     await asked(paul, TITLE_Q)
-    await paul.send("Gérant")
-    await asked(paul, EMPLOYER_SECTORS_Q)
+    await paul.send("Gérant, vente en boutique")
+    question = await asked(paul, EMPLOYER_SECTORS_Q)
+    # Six likely sectors for the job given (sales first), the others one button away.
+    labels = question.button_labels
+    assert labels[0] == "Commerce et vente"
+    assert len(labels) == 6 + 2 and labels[-2] == "➕ " + t("Other sectors")
     await tap(paul, "Commerce et vente")
     await tap(paul, "Hôtellerie, restauration, tourisme")
     await tap(paul, DONE)
@@ -93,7 +100,15 @@ async def test_employer_signs_up_and_wishes_to_meet_a_candidate(
     alice_id = sql.scalar("select id from people where telegram_id = 2001")
     assert sql(
         "select company, job_title, sectors, jobs, max_candidates from employer_profiles"
-    ) == [("Boulangerie Martin & Fils", "Gérant", '["D", "G"]', "Boulanger, vendeur", 3)]
+    ) == [
+        (
+            "Boulangerie Martin & Fils",
+            "Gérant, vente en boutique",
+            '["D", "G"]',
+            "Boulanger, vendeur",
+            3,
+        )
+    ]
     registration = sql(
         "select role, status, accepted_site_ids, remote, wishes from registrations"
         " where person_id = ?",

@@ -325,6 +325,10 @@ class Candidate:
         for label in wanted:
             if label in labels:
                 return self._button(message, step, label)
+        more = [label for label in labels if label.startswith("➕")]  # "Autres secteurs"
+        hidden = [label for label in wanted if CHECK + label not in labels]
+        if hidden and more:
+            return self._button(message, step, more[0])
         for label in labels:
             if label.startswith(CHECK) and label.removeprefix(CHECK) not in wanted:
                 return self._button(message, step, label)

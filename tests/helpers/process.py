@@ -19,7 +19,7 @@ from typing import IO
 from bot.engine.failpoints import ENVIRONMENT as FAILPOINT
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import SandboxServer
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, database_for
 from tests.helpers.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,9 @@ def bot_environment(sandbox: SandboxServer, data_dir: Path, **settings: str) -> 
         PASSERELLE_LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
+    database_url = database_for(data_dir)  # the test's PostgreSQL database, if any
+    if database_url is not None:
+        env["PASSERELLE_DATABASE_URL"] = database_url
     env.update({f"PASSERELLE_{name.upper()}": value for name, value in settings.items()})
     return env
 

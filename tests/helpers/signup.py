@@ -22,7 +22,8 @@ from tests.helpers.texts import says, t
 from tests.helpers.waiting import eventually
 
 # Questions and answers of both sign-ups (message ids).
-CONSENT = "<b>Before we start: your data</b>"
+CONSENT = "<b>Before we start</b>"
+CONSENT_DETAILS = "<b>Before we start: your data</b>"
 STAFF_CONSENT = "<b>Has the person read this and agreed?</b>"
 NAME_Q = "What is your first name?"
 STAFF_NAME_Q = "What is the person's first name?"
@@ -185,3 +186,14 @@ async def sign_up_candidate(
         await user.send_photo(photo)
     else:
         await tap(user, SKIP)
+
+
+async def tap_sector(user: User, label: str, timeout: float = 5) -> None:
+    """Tick a sector, opening "Autres secteurs" first when it is not among the six shown."""
+    more = "➕ " + t("Other sectors")
+    question = await user.wait_for(
+        lambda m: any(text in (label, more) for row in m.buttons for text, _data in row), timeout
+    )
+    if label not in question.button_labels:
+        await user.press(more)
+    await tap(user, label, timeout)

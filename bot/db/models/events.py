@@ -52,6 +52,9 @@ class Event(Base):
     # Which DOMAIN.md programme the room format came from ("ose", "speed", "cohort", …;
     # None when typed by hand): the planner optimises differently per format.
     format_key: Mapped[str | None] = mapped_column(String(40))
+    # Who gets a seat when there are more candidates than seats (matching.admission):
+    # "registration" (first signed up first seated), "staff", "best_fit", "fewest_matches".
+    admission: Mapped[str] = mapped_column(String(20), default="registration")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # After the event (bot.services.aftercare): minutes after each round's end before the
@@ -130,6 +133,8 @@ class Registration(Base):
     attended: Mapped[bool | None] = mapped_column(Boolean)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registered_by: Mapped[int | None] = mapped_column(Integer)
+    # Staff's order for the "staff" admission rule: 1 is seated first; None comes last.
+    priority: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

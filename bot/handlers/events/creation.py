@@ -924,6 +924,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             allow_reentry=True,
             conversation_timeout=timedelta(minutes=timeout),
             staff=True,
+            reask=FORM.reask,
         )
     )
     application.add_handler(CallbackQueryHandler(on_stale_button, pattern=EventAnswer.pattern()))

@@ -3,7 +3,8 @@
 "Edit" shows one button per field; pressing one starts a one-question flow
 (`bot.engine.steps`; `staff=True`: the staff role is checked again at every step). The typed
 value becomes a typed `EventChange`, saved at once by the service, which checks it against
-the event; a refusal is said and the question asked again.
+the event; a refusal is said and the question asked again. Who gets a seat when there are
+more candidates than seats (`bot.services.admission`) is one more question, with buttons.
 """
 
 from __future__ import annotations
@@ -23,18 +24,34 @@ from telegram.ext import (
 )
 
 from bot.callbacks import (
+    AdmissionEdit,
     EditableField,
-    EventAnswer,
-    EventAnswerPair,
+    EditAnswer,
+    EditAnswerPair,
     EventEditMenu,
     EventField,
+    ReviewSetting,
     button,
 )
 from bot.context import services, translator_for
 from bot.dates import in_zone, parse_french_datetime
 from bot.db.models.people import Role
 from bot.engine.conversation import END
-from bot.engine.steps import At, Drafts, Flow, FlowDraft, Form, Outcome, Refused, Step, Text, Wire
+from bot.engine.steps import (
+    At,
+    Buttons,
+    Drafts,
+    Flow,
+    FlowDraft,
+    Form,
+    Option,
+    Outcome,
+    Refused,
+    Step,
+    Text,
+    Wire,
+    checked,
+)
 from bot.handlers.common import Context, reply, staff_only, user_conversation
 from bot.handlers.events.management import event_of_button, show_details
 from bot.handlers.events.shared import (
@@ -51,6 +68,7 @@ from bot.handlers.events.shared import (
 )
 from bot.i18n import N_
 from bot.keyboards import rows
+from bot.services import admission
 from bot.services.events import (
     ChangeRefused,
     EventChange,
@@ -60,11 +78,13 @@ from bot.services.events import (
     NewName,
     NewStart,
     Problem,
+    get_event,
     update_event,
 )
 
 EDITING = "event_edit"  # the conversation's name (stored: never rename)
-EDIT_VALUE = "edit_value"  # its only state (stored: never rename)
+EDIT_VALUE = "edit_value"  # the state of a typed field (stored: never rename)
+EDIT_ADMISSION = "edit_admission"  # the state of the seat rule's buttons (stored)
 
 
 class EditDraft(FlowDraft):
@@ -73,7 +93,7 @@ class EditDraft(FlowDraft):
     VERSION: ClassVar[int] = 2
 
     event: int
-    field: EditableField
+    field: EditableField | None = None  # None: the seat rule (`EDIT_ADMISSION`)
     zone: str
 
 
@@ -153,6 +173,8 @@ async def on_edit_menu(update: Update, context: Context) -> None:
     choices = [
         button(_.plain(field.label), EventField(event.id, key)) for key, field in FIELDS.items()
     ]
+    choices.append(button(_.plain("Who gets a seat"), AdmissionEdit(event.id)))
+    choices.append(button(_.plain("Employers' opinions"), ReviewSetting(event.id, "menu")))
     await reply(update, _("What do you want to change?"), reply_markup=rows(choices))
 
 
@@ -173,8 +195,70 @@ async def on_edit_field(update: Update, context: Context) -> object:
     return await FORM.begin(update, context, draft, EDIT_VALUE)
 
 
+async def on_edit_admission(update: Update, context: Context) -> object:
+    """ "Who gets a seat": the rule's buttons (the conversation's other entry)."""
+    query = update.callback_query
+    assert query is not None
+    pressed = AdmissionEdit.parse(query.data)
+    event = await event_of_button(update, context, pressed.event_id if pressed else None)
+    if event is None:
+        return None
+    _ = translator_for(update)
+    if event.cancelled:
+        await query.answer(_.plain(PROBLEMS[Problem.CANCELLED]), show_alert=True)
+        return None
+    await query.answer()
+    return await FORM.begin(
+        update, context, EditDraft(event=event.id, zone=event.timezone), EDIT_ADMISSION
+    )
+
+
+async def admission_prompt(at: Here) -> str:
+    _ = at.tr
+    return _(
+        "When there are more candidates than seats, who gets a seat?\n"
+        "• Order of registration: the first to sign up.\n"
+        "• Team's choice: the order you set in /inscrits.\n"
+        "• Best matches: the seats that make the best meetings overall.\n"
+        "• Fewest chances elsewhere: those with the fewest other good matches."
+    )
+
+
+async def admission_options(at: Here) -> list[Option]:
+    _ = at.tr
+    try:
+        current = await admission.rule_of(services(at.context).database, at.draft.event)
+    except LookupError:
+        current = None
+    return [
+        Option(rule, checked(_.plain(admission.RULE_LABELS[rule]), rule == current))
+        for rule in admission.RULES
+    ]
+
+
+async def save_admission(at: Here, option: Option) -> Outcome:
+    """The rule, saved at once; the event's details after it."""
+    _ = at.tr
+    database = services(at.context).database
+    rule = admission.as_rule(option.value)
+    try:
+        changed = await admission.set_rule(database, at.draft.event, rule)
+    except LookupError:
+        changed = False
+    event = await get_event(database, at.draft.event)
+    if event is None:
+        await at.reply(_("This event no longer exists."))
+        return END
+    await at.reply(_("✅ Saved.") if changed else _("Nothing changed: it was already so."))
+    if rule == "staff":
+        await at.reply(_("Set the order of the candidates in /inscrits."))
+    await show_details(at.update, event)
+    return END
+
+
 def edit_prompt(at: Here) -> str:
     _ = at.tr
+    assert at.draft.field is not None
     prompt = FIELDS[at.draft.field].prompt
     return _(prompt, example=example_date(at.draft.zone)) + "\n" + _("Type /annuler to stop.")
 
@@ -182,6 +266,7 @@ def edit_prompt(at: Here) -> str:
 async def save(at: Here, text: str) -> Outcome:
     """The change, saved at once; the event's details after it."""
     _ = at.tr
+    assert at.draft.field is not None
     try:
         change = FIELDS[at.draft.field].read(text, at.draft.zone)
         event, changed = await update_event(services(at.context).database, at.draft.event, change)
@@ -206,7 +291,14 @@ async def nothing_to_confirm(at: Here) -> Outcome:
 
 EDIT_FLOW = Flow(
     "edit",
-    steps=(Step(EDIT_VALUE, edit_prompt, Text(limit=MAX_MESSAGE, answer=save)),),
+    steps=(
+        Step(EDIT_VALUE, edit_prompt, Text(limit=MAX_MESSAGE, answer=save)),
+        Step(
+            EDIT_ADMISSION,
+            admission_prompt,
+            Buttons(admission_options, answer=save_admission, per_row=1),
+        ),
+    ),
     summary=lambda at: [],  # never shown: the one answer is saved at once (`save`)
     confirm=nothing_to_confirm,
 )
@@ -219,7 +311,7 @@ async def lost(update: Update, context: Context) -> int:
 
 FORM = Form(
     drafts=DRAFTS,
-    wire=Wire(EventAnswer, EventAnswerPair),
+    wire=Wire(EditAnswer, EditAnswerPair),
     flows=(EDIT_FLOW,),
     lost=lost,
 )
@@ -242,7 +334,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         user_conversation(
             name=EDITING,
-            entry_points=[CallbackQueryHandler(on_edit_field, pattern=EventField.pattern())],
+            entry_points=[
+                CallbackQueryHandler(on_edit_field, pattern=EventField.pattern()),
+                CallbackQueryHandler(on_edit_admission, pattern=AdmissionEdit.pattern()),
+            ],
             states={
                 **FORM.states(),
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)],
@@ -251,6 +346,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             allow_reentry=True,
             conversation_timeout=timedelta(minutes=timeout),
             staff=True,
+            reask=FORM.reask,
         )
     )
     application.add_handler(CallbackQueryHandler(on_edit_menu, pattern=EventEditMenu.pattern()))

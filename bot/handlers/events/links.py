@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 from telegram import Update
 
 from bot.context import translator_for
 from bot.handlers.common import Context, reply
+from bot.i18n import N_
 from bot.services.events import EventView
 from bot.services.invitations import deep_link, qr_png
 
@@ -29,8 +33,13 @@ async def send_invitations(update: Update, context: Context, event: EventView) -
         + _("Share them, or print the QR codes below."),
         disable_web_page_preview=True,
     )
-    for caption, link in (
-        (_("QR code for candidates — {name}", name=event.name), candidate_link),
-        (_("QR code for employers — {name}", name=event.name), employer_link),
+    day = format_date(event.starts_at.astimezone(ZoneInfo(event.timezone)), "d MMMM", _.language)
+    for caption, link, audience in (
+        (_("QR code for candidates — {name}", name=event.name), candidate_link, N_("Candidates")),
+        (_("QR code for employers — {name}", name=event.name), employer_link, N_("Employers")),
     ):
-        await context.bot.send_photo(chat.id, photo=qr_png(link), caption=f"{caption}\n{link}")
+        printed = _.plain(
+            "{audience} — {name}, {day}", audience=_.plain(audience), name=event.name, day=day
+        )
+        photo = qr_png(link, caption=printed)
+        await context.bot.send_photo(chat.id, photo=photo, caption=f"{caption}\n{link}")

@@ -13,7 +13,15 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import EventAction, EventEditMenu, EventNew, SignUpsEvent, button
+from bot import clock
+from bot.callbacks import (
+    EditionNext,
+    EventAction,
+    EventEditMenu,
+    EventNew,
+    SignUpsEvent,
+    button,
+)
 from bot.context import services, translator_for
 from bot.dates import format_short
 from bot.handlers.common import Context, reply, staff_only
@@ -65,6 +73,8 @@ def _details_keyboard(_: Translator, event: EventView) -> InlineKeyboardMarkup:
     if not event.cancelled:
         choices.insert(0, button(_.plain("Edit"), EventEditMenu(event.id)))
         choices.append(button(_.plain("Cancel the event"), EventAction("cancel", event.id)))
+        if event.starts_at <= clock.now():  # once it has taken place: the next one
+            choices.append(button(_.plain("Next edition"), EditionNext(event.id)))
     return rows(choices)
 
 

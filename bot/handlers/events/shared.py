@@ -13,6 +13,7 @@ from bot import clock
 from bot.dates import format_minutes, format_when, parse_duration_minutes
 from bot.i18n import N_, Translator
 from bot.services.events import EventDraft, EventView, Problem
+from bot.text import normalise
 
 NAME_LIMIT = 200
 ADDRESS_LIMIT = 500
@@ -62,7 +63,7 @@ class Invalid(Exception):
 
 def clean_text(raw: str, limit: int) -> str:
     """`raw` with spaces collapsed, up to `limit` (`bot.engine.steps` refuses it empty)."""
-    text = " ".join(raw.split())
+    text = normalise(raw)
     if len(text) > limit:
         raise Invalid(N_("That is too long: {limit} characters at most."), limit=limit)
     return text
@@ -114,7 +115,7 @@ def local_now(zone: str) -> datetime:
 
 def example_date(zone: str) -> str:
     soon = local_now(zone) + timedelta(days=30)
-    return soon.strftime("%d/%m/%Y") + " 13h30"
+    return soon.strftime("%d/%m/%Y") + " à 13 h 30"
 
 
 def format_label(_: Translator, key: str | None, employers: int, candidates: int) -> str:

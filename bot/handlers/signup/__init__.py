@@ -9,6 +9,7 @@ typed (`draft.SignUpDraft`) and nothing reaches the database before the final "C
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -22,7 +23,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import ProfileEdit, SignUpAnswer, SignUpAnswerPair, SignUpOpen, button
+from bot.callbacks import (
+    CarryOn,
+    ProfileEdit,
+    SignUpAnswer,
+    SignUpAnswerPair,
+    SignUpOpen,
+    button,
+)
 from bot.context import services, translator_for
 from bot.db.models.people import Role
 from bot.engine.conversation import END, Conversation
@@ -88,11 +96,11 @@ async def start_from_button(update: Update, context: Context) -> object:
     data = SignUpOpen.parse(query.data)
     if data is None:
         await query.answer(_("This button is not valid."), show_alert=True)
-        return END
+        return await _carry_on_if_any(update, context)
     view = await event_view(services(context).database, data.event_id)
     if view is None or not view.is_open:
         await query.answer(_("Sign-ups for this event are closed."), show_alert=True)
-        return END
+        return await _carry_on_if_any(update, context)
     await query.answer()
     await close_choice(update, _, view.name)
     return await begin(update, context, view.id, Role(data.role))
@@ -105,16 +113,24 @@ async def begin(update: Update, context: Context, event_id: int, role: Role) -> 
     assert view is not None
     status = await registration_status(app.database, identity_of(update).telegram_id, event_id)
     if status is not None:
-        DRAFTS.drop(context)
         await reply(
             update,
             _("You are already signed up for “{event}”.", event=view.name)
             + "\n"
             + _("Type /profil to see or change your portrait card."),
         )
-        return END
+        return await _carry_on_if_any(update, context)
     draft = SignUpDraft(role=role, mode=Mode.SIGNUP, event_id=event_id, event_name=view.name)
     return await FORM.begin(update, context, draft, CONSENT)
+
+
+async def _carry_on_if_any(update: Update, context: Context) -> object:
+    """A button or link that leads nowhere never ends a sign-up in progress: its current
+    question is asked again."""
+    if DRAFTS.load(context) is None:
+        return END
+    await FORM.reask(update, context)
+    return None
 
 
 async def offer_open_events(update: Update, context: Context, role: str) -> None:
@@ -194,10 +210,45 @@ async def stale_button(update: Update, context: Context) -> None:
     )
 
 
+async def nudge(update: Update, context: Context) -> None:
+    """Run by the engine once, a few hours after the person stopped answering."""
+    _ = translator_for(update)
+    draft = DRAFTS.load(context)
+    chat = update.effective_chat
+    if draft is None or chat is None:
+        return
+    text = (
+        _("You have not finished signing up for “{event}”.", event=draft.event_name)
+        if draft.event_name
+        else _("You have not finished your answers.")
+    )
+    await context.bot.send_message(
+        chat.id,
+        text + "\n" + _("Your answers are kept. Shall we carry on?"),
+        reply_markup=column(
+            [
+                button(_.plain("Carry on"), CarryOn("signup", True)),
+                button(_.plain("Give up"), CarryOn("signup", False)),
+            ]
+        ),
+    )
+
+
+async def carry_on(update: Update, context: Context) -> object:
+    """The reminder's buttons: the current question again, or everything dropped."""
+    query = update.callback_query
+    assert query is not None
+    data = CarryOn.parse(query.data)
+    await query.answer()
+    if data is not None and data.go:
+        return await FORM.reask(update, context)
+    return await cancel(update, context)
+
+
 # ---------------------------------------------------------------- wiring
 
 
-def conversation(timeout_minutes: float) -> Conversation:
+def conversation(timeout_minutes: float, nudge_minutes: float = 0) -> Conversation:
     return user_conversation(
         name=CONVERSATION_NAME,
         entry_points=[
@@ -215,15 +266,21 @@ def conversation(timeout_minutes: float) -> Conversation:
             CommandHandler(["annuler", "cancel"], cancel),
             CommandHandler("start", resume, filters=~LINK_FILTER),
             CallbackQueryHandler(stale_button, pattern=SignUpAnswer.pattern()),
+            CallbackQueryHandler(carry_on, pattern=re.compile(r"^again:signup:")),
         ],
         allow_reentry=True,
         conversation_timeout=timedelta(minutes=timeout_minutes),
+        reask=FORM.reask,
+        nudge_after=timedelta(minutes=nudge_minutes),
+        on_nudge=[TypeHandler(Update, nudge)],
     )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     settings = services(application).settings
     application.add_handler(CommandHandler("start", staff.claim_link, filters=CLAIM_FILTER))
-    application.add_handler(conversation(settings.conversation_timeout_minutes))
+    application.add_handler(
+        conversation(settings.conversation_timeout_minutes, settings.conversation_nudge_minutes)
+    )
     application.add_handler(CommandHandler("profil", profile.profile_command))
     application.add_handler(CallbackQueryHandler(stale_button, pattern=SignUpAnswer.pattern()))

@@ -79,7 +79,14 @@ def _items(kind: str) -> Choices[SignUpDraft]:
 
     def options(at: Here) -> list[Option]:
         labels = suggestions(kind, at.tr.language)
-        return [Option(str(index), label, answer=label) for index, label in enumerate(labels)]
+        offered = [Option(str(index), label, answer=label) for index, label in enumerate(labels)]
+        # What the person wrote is a button too, ticked, so it can be unticked.
+        chosen: list[str] = getattr(at.draft.answers, kind)
+        written = [item for item in chosen if item not in labels]
+        return [
+            *offered,
+            *(Option(f"w{index}", item, answer=item) for index, item in enumerate(written)),
+        ]
 
     return Choices(
         options,
@@ -115,9 +122,13 @@ def _with_choice(at: Here, text: str, chosen: list[str]) -> str:
 
 def _programmes(at: Here) -> list[Option]:
     programmes = services(at.context).settings.programmes
+    unsure = at.tr.plain("I don't know")
     return [
-        Option(str(index), name[:30], answer=name, echo=name)
-        for index, name in enumerate(programmes)
+        *(
+            Option(str(index), name[:30], answer=name, echo=name)
+            for index, name in enumerate(programmes)
+        ),
+        Option("unsure", unsure, answer=unsure, echo=unsure),  # the team will tell
     ]
 
 

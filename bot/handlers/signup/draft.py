@@ -86,6 +86,7 @@ class SignUpDraft(FlowDraft):
     answers: Answers = Field(default_factory=Answers)
     recorded_by: int | None = None
     consent_at: datetime | None = None
+    all_sectors: bool = False  # "Autres secteurs" pressed: every sector is offered
 
     @field_validator("role")
     @classmethod

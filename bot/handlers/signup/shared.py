@@ -13,7 +13,18 @@ from bot.db.base import utcnow
 from bot.db.models.events import RegistrationStatus
 from bot.db.models.people import Role
 from bot.engine.conversation import END
-from bot.engine.steps import At, Buttons, Choices, Goto, Option, Outcome, Refused, Step, Text
+from bot.engine.steps import (
+    AGAIN,
+    At,
+    Buttons,
+    Choices,
+    Goto,
+    Option,
+    Outcome,
+    Refused,
+    Step,
+    Text,
+)
 from bot.handlers.common import Context, identity_of, reply
 from bot.handlers.signup.draft import (
     CONSENT,
@@ -26,21 +37,22 @@ from bot.handlers.signup.draft import (
     SignUpDraft,
     service_answers,
 )
-from bot.i18n import N_, Translator, sectors
+from bot.i18n import N_, Translator, likely_sectors, sectors
 from bot.portrait import PhotoRejected, normalise_photo
 from bot.services.signup import SignupResult, complete_signup, event_view, meetable_people
+from bot.text import name_problem, normalise
 
 Here = At[SignUpDraft]
 
 
 def clean(text: str | None) -> str:
-    return " ".join((text or "").split())
+    return normalise(text)
 
 
 # ---------------------------------------------------------------- consent
 
 
-def consent_text(_: Translator, role: str) -> str:
+def consent_text(_: Translator, role: str, months: int) -> str:
     what = (
         _(
             "• Stored: your first name, age band, the sectors and job you aim for, your skills "
@@ -70,7 +82,10 @@ def consent_text(_: Translator, role: str) -> str:
             _("<b>Before we start: your data</b>"),
             what,
             who,
-            _("• How long: until 12 months after your last event, then it is erased."),
+            _(
+                "• How long: until {months} months after your last event, then it is erased.",
+                months=months,
+            ),
             _("• Your rights: /mesdonnees sends you a copy, /supprimer erases everything."),
             "",
             _("Do you agree?"),
@@ -78,12 +93,34 @@ def consent_text(_: Translator, role: str) -> str:
     )
 
 
+def short_consent(_: Translator, role: str, months: int) -> str:
+    """Three short lines; the details are one button away ("En savoir plus")."""
+    seen_by = (
+        _("Employers see only your portrait card.")
+        if role == Role.CANDIDATE
+        else _("The candidates you meet see your name and company.")
+    )
+    return "\n".join(
+        [
+            _("<b>Before we start</b>"),
+            _("We keep your answers to prepare the meeting.") + " " + seen_by,
+            _("Everything is erased {months} months after your last event.", months=months),
+            _("Do you agree?"),
+        ]
+    )
+
+
 def _consent_prompt(at: Here) -> str:
     _ = at.tr
-    text = consent_text(at.tr, at.draft.role)
     if at.draft.mode is Mode.STAFF:
-        text += "\n\n" + _("<b>Has the person read this and agreed?</b>")
-    return text
+        text = consent_text(at.tr, at.draft.role, _months(at))
+        return text + "\n\n" + _("<b>Has the person read this and agreed?</b>")
+    return short_consent(at.tr, at.draft.role, _months(at))
+
+
+def _months(at: Here) -> int:
+    """The configured retention, said in the consent texts."""
+    return services(at.context).settings.retention_months
 
 
 def _consent_options(at: Here) -> list[Option]:
@@ -96,6 +133,7 @@ def _consent_options(at: Here) -> list[Option]:
             echo=_.plain("I agree"),
         ),
         Option("no", _.plain("No") if staff else _.plain("I refuse"), echo=_.plain("I refuse")),
+        *([] if staff else [Option("more", _.plain("Learn more"), echo=_.plain("Learn more"))]),
     ]
 
 
@@ -104,6 +142,9 @@ async def _consent_given(at: Here, option: Option) -> Outcome:
     if option.value == "yes":
         at.draft.consent_at = utcnow()
         return None  # the flow's first question
+    if option.value == "more":
+        await at.reply(consent_text(at.tr, at.draft.role, _months(at)))
+        return AGAIN
     if at.draft.mode is Mode.STAFF:
         await at.reply(_("Without the person's agreement, nothing is stored."))
         return END
@@ -146,10 +187,20 @@ def _name_from_telegram(at: Here, option: Option) -> Outcome:
     return None
 
 
+NAME_PROBLEMS = {
+    "greeting": N_("Hello! Please write only your first name, for example: Amina."),
+    "digits": N_("A first name has no digits. Please write it, for example: Amina."),
+    "sentence": N_("Please write only your first name, for example: Amina."),
+}
+
+
 def _name_typed(at: Here, text: str) -> Outcome:
     first, _comma, last = text.partition(",")
     if not first.strip():
         return Refused(N_("Please write your first name first."))
+    problem = name_problem(first.strip())
+    if problem is not None:
+        return Refused(NAME_PROBLEMS[problem])
     at.draft.answers.first_name = first.strip()
     at.draft.answers.last_name = last.strip() or None
     return None
@@ -174,14 +225,45 @@ def _sectors_prompt(at: Here) -> str:
     return _("Which sectors do you work in? Choose one or more, then press “Done”.")
 
 
+SHOWN_SECTORS = 6
+MORE_SECTORS = "more"
+
+
 def _sector_options(at: Here) -> list[Option]:
-    return [Option(sector.code, sector.short_label) for sector in sectors(at.tr.language)]
+    """The 6 most likely sectors for the job given (or the most common), then the others
+    behind "Autres secteurs": 14 buttons are too many to scroll on a small phone."""
+    answers = at.draft.answers
+    job = answers.target_job if at.draft.role == Role.CANDIDATE else answers.job_title
+    ranked = likely_sectors(job, at.tr.language)
+    chosen = set(answers.sectors)
+    shown = ranked if at.draft.all_sectors else ranked[:SHOWN_SECTORS]
+    shown += [sector for sector in ranked if sector.code in chosen and sector not in shown]
+    options = [Option(sector.code, sector.short_label) for sector in shown]
+    if len(shown) < len(ranked):
+        options.append(Option(MORE_SECTORS, "➕ " + at.tr.plain("Other sectors")))
+    return options
+
+
+def _chosen_sectors(draft: SignUpDraft) -> list[str]:
+    return list(draft.answers.sectors)
+
+
+def _choose_sectors(draft: SignUpDraft, chosen: list[str]) -> None:
+    """ "Autres secteurs" is a button among the sectors: it shows them all, it is not one."""
+    if MORE_SECTORS in chosen:
+        draft.all_sectors = True
+    draft.answers.sectors = [code for code in chosen if code != MORE_SECTORS]
 
 
 SECTORS_STEP = Step[SignUpDraft](
     SECTORS,
     _sectors_prompt,
-    Choices(_sector_options, at_least_one=N_("Choose at least one sector.")),
+    Choices(
+        _sector_options,
+        at_least_one=N_("Choose at least one sector."),
+        chosen=_chosen_sectors,
+        choose=_choose_sectors,
+    ),
     field="answers.sectors",
     label=N_("Sectors"),
 )
