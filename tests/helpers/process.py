@@ -157,7 +157,7 @@ class BotProcess:
         assert code == -signal.SIGKILL, f"exit code {code}\n{self.log_tail()}"
         self.failpoint_deaths += 1
 
-    async def stop(self, timeout: float = 30) -> int | None:
+    async def stop(self, timeout: float = 60) -> int | None:
         """SIGTERM (a clean stop) if running; SIGKILL if it does not stop within `timeout`."""
         if self.process is None or not self.running:
             return None if self.process is None else self.process.returncode
