@@ -161,6 +161,7 @@ class Figures:
     updates: int
     seconds: float
     latencies: list[float]
+    cpu_seconds: float = 0.0  # this process's CPU (every thread), robust to other load
 
     @property
     def rate(self) -> float:
@@ -176,16 +177,21 @@ class Figures:
         return (
             f"  {name}: {self.updates} updates in {self.seconds:.1f} s = {self.rate:.0f}/s; "
             f"latency p50 {self.percentile(50):.0f} ms, p95 {self.percentile(95):.0f} ms, "
-            f"p99 {self.percentile(99):.0f} ms"
+            f"p99 {self.percentile(99):.0f} ms; CPU {self.cpu_per_update:.1f} ms/update"
         )
+
+    @property
+    def cpu_per_update(self) -> float:
+        return self.cpu_seconds * 1000 / max(self.updates, 1)
 
 
 async def measured(watch: Watch, run: Callable[[], Awaitable[None]]) -> Figures:
     watch.phase()
     started = time.perf_counter()
+    cpu = time.process_time()
     await run()
     end = max(watch.last_answer, started)
-    return Figures(watch.actions, end - started, list(watch.latencies))
+    return Figures(watch.actions, end - started, list(watch.latencies), time.process_time() - cpu)
 
 
 class ErrorCount(logging.Handler):
@@ -370,7 +376,7 @@ async def run_ours(
         token=TOKEN,
         rate_limiter=CapturingLimiter(outbox.tracking_rate_limiter(settings, limiter(rate))),
     )
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile(time.process_time) if profile else None
     with counting_errors() as errors:
         await start_application(application)
         try:

@@ -120,6 +120,8 @@ def build_application(
         .token(token or settings.token or "")
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
+        .read_timeout(settings.api_timeout_seconds)
+        .get_updates_read_timeout(settings.api_timeout_seconds)
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.zone))
         .rate_limiter(CapturingLimiter(tracking))
         .update_queue(InboxQueue(database))

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Messages per second the outbox may send (Telegram allows ~30; raised for local benches).
     outbox_rate_per_second: float = Field(default=30, gt=0, le=1000)
+    # Seconds to wait for the Bot API's answer before a request counts as timed out (PTB's
+    # default read timeout); a timed-out send may still have arrived (see the dispatcher).
+    api_timeout_seconds: float = Field(default=5, ge=0.1, le=120)
     # Seconds between two runs of the after-event scheduler (questionnaires, reminders).
     aftercare_seconds: int = Field(default=60, ge=1, le=3600)
     # Personal data is erased this many months after a person's last event (notice a month before).
@@ -145,6 +148,7 @@ EXPECTED = {
     "conversation_timeout_minutes": N_("a number of minutes between 1 and 86400"),
     "conversation_nudge_minutes": N_("a number of minutes between 0 and 86400"),
     "outbox_rate_per_second": N_("a number of messages per second between 1 and 1000"),
+    "api_timeout_seconds": N_("a number of seconds between 0.1 and 120"),
     "aftercare_seconds": N_("a number of seconds between 1 and 3600"),
     "retention_months": N_("a number of months between 2 and 120"),
 }

@@ -15,6 +15,7 @@ from bot.db.session import Database
 from bot.i18n import Translator
 
 if TYPE_CHECKING:  # only for annotations: the outbox itself reaches services through here
+    from bot.engine.outage import Outage
     from bot.outbox.dispatcher import Dispatcher
     from bot.outbox.tracker import ChatTops
 
@@ -35,6 +36,7 @@ class Services:
     dispatcher: Dispatcher | None = None
     chat_tops: ChatTops | None = None
     broadcast_watchers: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    outage: Outage | None = None  # the database failing while running (`bot.engine.outage`)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any] | AnyApplication) -> Services:

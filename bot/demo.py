@@ -29,10 +29,14 @@ import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sqlalchemy import func, select
 from telegram.warnings import PTBUserWarning
 
 from bot import clock
 from bot.config import Settings, masked_url
+from bot.db.models.events import Event
+from bot.db.models.people import Person
+from bot.db.session import Database
 from bot.demo_aftercare import AFTERCARE_PHASES
 from bot.demo_booster import BOOSTER_PHASES, play_booster
 from bot.demo_kit import (
@@ -481,6 +485,20 @@ def _fresh_demo_files(data_dir: Path) -> tuple[Path, Path]:
     return database, folder
 
 
+async def _empty(url: str) -> bool:
+    """Whether a database given to the demo holds no people and no events (after its
+    migrations): the demo never mixes its made-up people with real ones."""
+    database = Database(url)
+    try:
+        await database.migrate()
+        async with database.session() as session:
+            people = await session.scalar(select(func.count()).select_from(Person))
+            events = await session.scalar(select(func.count()).select_from(Event))
+        return not people and not events
+    finally:
+        await database.dispose()
+
+
 def quick_by_default() -> bool:
     return os.environ.get(QUICK_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -498,6 +516,18 @@ async def run_demo(
     for noisy in ("telegram", "apscheduler", "httpx", "tornado", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     database, folder = _fresh_demo_files(settings.data_dir)
+    url = settings.database_url or f"sqlite+aiosqlite:///{database.as_posix()}"
+    if settings.database_url and not await _empty(url):
+        print(
+            _.plain(
+                "The demo needs an empty database, and {url} (PASSERELLE_DATABASE_URL) already "
+                "holds people or events. Give it a new database, or unset the variable to use "
+                "the demo's own file.",
+                url=masked_url(url),
+            ),
+            file=sys.stderr,
+        )
+        return 2
     staff_ids = [*settings.staff_ids, DEMO_STAFF_ID]
     started = time.monotonic()
     progress = Progress(
@@ -516,7 +546,7 @@ async def run_demo(
             update={
                 "api_url": server.url,
                 "staff_ids": staff_ids,
-                "database_url": f"sqlite+aiosqlite:///{database.as_posix()}",
+                "database_url": url,
                 # The bot's other files (e.g. the outbox journals) stay with the demo's, apart
                 # from the real bot's: a demo convocation must never pass for a real one.
                 "data_dir": folder,
@@ -533,6 +563,11 @@ async def run_demo(
                 database=database,
                 normal=masked_url(settings.resolved_database_url).rpartition(":///")[2]
                 or masked_url(settings.resolved_database_url),
+            )
+            if not settings.database_url
+            else _.plain(
+                "Demo database: {url}, from PASSERELLE_DATABASE_URL (it was empty).",
+                url=masked_url(url),
             )
         )
         transcript.write(
@@ -554,7 +589,7 @@ async def run_demo(
                 transcript=transcript,
                 _=_,
                 folder=folder,
-                database=database,
+                database=url,
                 programmes=list(settings.programmes) or ["Autre"],
                 application=application,
                 quick=quick,

@@ -7,10 +7,10 @@ The simulated users look for what the bot says through the message ids its code 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import html
+import json
 import re
-import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from bot import clock
 from bot.context import services
@@ -397,6 +400,21 @@ class Transcript:
             self.write(f"{indent}   … (+{hidden})")
 
 
+def sync_url(url: str) -> str:
+    """The same database through a synchronous driver (the demo's own looks, not the bot's)."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}[parsed.get_backend_name()]
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def _as_sqlite(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
 @dataclass
 class Demo:
     """What the scripts need along the way."""
@@ -405,7 +423,7 @@ class Demo:
     transcript: Transcript
     _: Translator
     folder: Path
-    database: Path
+    database: str  # the bot's database URL
     programmes: list[str]
     application: Any = None
     quick: bool = False
@@ -419,8 +437,17 @@ class Demo:
         return path
 
     def sql(self, query: str, *params: object) -> list[tuple[object, ...]]:
-        with contextlib.closing(sqlite3.connect(self.database, timeout=30)) as connection:
-            return list(connection.execute(query, params))
+        """A look at the bot's database (`?` placeholders), as SQLite gives values back:
+        timestamps and JSON as text, whichever database the demo runs on."""
+        numbered = iter(range(len(params)))
+        statement = text(re.sub(r"\?", lambda _match: f":p{next(numbered)}", query))
+        with self.reader.connect() as connection:
+            rows = connection.execute(statement, {f"p{n}": v for n, v in enumerate(params)})
+            return [tuple(_as_sqlite(value) for value in row) for row in rows]
+
+    @functools.cached_property
+    def reader(self) -> Engine:
+        return create_engine(sync_url(self.database), poolclass=NullPool)
 
     def scalar(self, query: str, *params: object) -> object:
         rows = self.sql(query, *params)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -25,8 +26,16 @@ async def start_application(application: AnyApplication) -> None:
         await application.post_init(application)
     await application.start()
     assert application.updater is not None
+
+    def fetching_failed(error: TelegramError) -> None:
+        # As `run_polling` does: the application's error handler hears of it.
+        application.create_task(application.process_error(error=error, update=None))
+
     await application.updater.start_polling(
-        poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+        poll_interval=0.0,
+        timeout=1,
+        allowed_updates=Update.ALL_TYPES,
+        error_callback=fetching_failed,
     )
 
 

@@ -54,17 +54,26 @@ def _step(data: object, updated_at: datetime) -> Step:
     return Step(data, None, updated_at)
 
 
-async def load_steps(session: AsyncSession, chat_id: int, user_id: int) -> dict[str, Step]:
-    """Every conversation this person is in, by conversation name."""
-    rows = await session.scalars(
-        select(PersistedState)
-        .where(PersistedState.namespace.like(CONVERSATION_PREFIX + "%"))
-        .where(PersistedState.key == conversation_key(chat_id, user_id))
-    )
-    return {
-        row.namespace.removeprefix(CONVERSATION_PREFIX): _step(row.data, row.updated_at)
-        for row in rows
-    }
+async def load_person(
+    session: AsyncSession, chat_id: int | None, user_id: int
+) -> tuple[dict[str, Step], dict[str, Any]]:
+    """Every conversation this person is in (by name), and their drafts: one query, as
+    every update needs both."""
+    mine = (PersistedState.namespace == USER_DATA) & (PersistedState.key == str(user_id))
+    if chat_id is not None:
+        mine = mine | (
+            PersistedState.namespace.like(CONVERSATION_PREFIX + "%")
+            & (PersistedState.key == conversation_key(chat_id, user_id))
+        )
+    steps: dict[str, Step] = {}
+    drafts: dict[str, Any] = {}
+    for row in await session.scalars(select(PersistedState).where(mine)):
+        if row.namespace == USER_DATA:
+            drafts = dict(row.data) if isinstance(row.data, dict) else {}
+        else:
+            name = row.namespace.removeprefix(CONVERSATION_PREFIX)
+            steps[name] = _step(row.data, row.updated_at)
+    return steps, drafts
 
 
 async def save_step(
@@ -104,11 +113,6 @@ async def idle_steps(
         if isinstance(key, list) and len(key) == 2:
             found.append((int(key[0]), int(key[1]), _step(row.data, row.updated_at)))
     return found
-
-
-async def load_user_data(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    row = await session.get(PersistedState, (USER_DATA, str(user_id)))
-    return dict(row.data) if row is not None and isinstance(row.data, dict) else {}
 
 
 async def save_user_data(session: AsyncSession, user_id: int, data: dict[str, Any]) -> None:

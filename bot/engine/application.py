@@ -9,22 +9,29 @@ For every update (see `bot.engine` for the whole picture):
    they show is captured (`bot.engine.capture`);
 4. the steps, the drafts, the captured replies (as outbox rows) and the inbox row's "done"
    commit together;
-5. then the replies are sent, in order, by the outbox (`Dispatcher.send_now`).
+5. then the replies, taken for sending in that same transaction, are sent in order by the
+   outbox (`Dispatcher.send_replies`) while the next update is handled.
 
 A crash before 4 leaves the update `new`: it is handled again from scratch after the
 restart, and nothing of the first attempt was stored or shown. A crash after 4 leaves
 replies in the outbox, sent after the restart, once. If a handler fails, everything it did
 is rolled back, the update is marked failed (so it is not retried forever) and the person
-gets an apology, in its own transaction.
+gets an apology, in its own transaction. If the database itself fails (full disk, lost
+server: `bot.engine.outage`), the update stays `new` and is tried again after a backoff, in
+place, so that each person's updates keep their order; staff are told once per outage.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from bot.context import services, translator_for
@@ -32,14 +39,18 @@ from bot.db import persistence
 from bot.db.base import utcnow
 from bot.engine import failpoints, inbox
 from bot.engine.conversation import Conversation
+from bot.engine.outage import DatabaseUnavailable, is_database_error, outage_of
 from bot.engine.turn import Call, Turn, current_turn
 from bot.outbox import dispatcher_of
 from bot.outbox.replies import chat_of, enqueue_reply
+from bot.outbox.store import Claimed
 
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 SWEEP_EVERY = timedelta(seconds=30)
+RETRY_FIRST_SECONDS = 1.0  # then 2, 4… while the database does not answer
+RETRY_MAX_SECONDS = 30.0
 
 
 class _HandlerFailed(Exception):
@@ -62,11 +73,10 @@ class Engine(Application[Any, Any, Any, Any, Any, Any]):
 async def _load(application: AnyApplication, turn: Turn, session: Any) -> None:
     if turn.user_id is None:
         return
-    if turn.chat_id is not None:
-        turn.steps = await persistence.load_steps(session, turn.chat_id, turn.user_id)
+    turn.steps, drafts = await persistence.load_person(session, turn.chat_id, turn.user_id)
     data = application.user_data[turn.user_id]
     data.clear()
-    data.update(await persistence.load_user_data(session, turn.user_id))
+    data.update(drafts)
     turn.remember_user_data(data)
 
 
@@ -83,35 +93,74 @@ async def _save(application: AnyApplication, turn: Turn, session: Any) -> None:
         await persistence.save_user_data(session, turn.user_id, dict(data))
 
 
-async def _replies(turn: Turn, session: Any, key: str) -> list[int]:
-    ids: list[int] = []
-    for index, call in enumerate(turn.calls):
-        ids += await enqueue_reply(
+async def _replies(
+    application: AnyApplication, turn: Turn, session: Any, key: str
+) -> list[Claimed]:
+    """What the update showed, as outbox rows in its transaction, taken for sending (left
+    pending for the dispatcher's loop when there is no dispatcher)."""
+    chats = [chat_of(call.endpoint, call.data, turn.chat_id or 0) for call in turn.calls]
+    dispatcher = dispatcher_of(application)
+    floors = await dispatcher.reply_floors(session, set(chats)) if dispatcher and chats else {}
+    rows: list[Claimed] = []
+    for index, (call, chat_id) in enumerate(zip(turn.calls, chats, strict=True)):
+        rows += await enqueue_reply(
             session,
             key=f"{key}:{index}",
-            chat_id=chat_of(call.endpoint, call.data, turn.chat_id or 0),
+            chat_id=chat_id,
             endpoint=call.endpoint,
             data=call.data,
+            floor=floors.get(chat_id),
         )
-    return ids
+    return rows
 
 
-async def _send(application: AnyApplication, row_ids: list[int]) -> None:
+def _send(
+    application: AnyApplication, rows: list[Claimed], then: Callable[[], None] | None = None
+) -> None:
     dispatcher = dispatcher_of(application)
-    if dispatcher is not None and row_ids:
-        await dispatcher.send_now(row_ids)
+    if dispatcher is not None:
+        dispatcher.send_replies(rows, then)
 
 
 async def handle(application: Engine, update: Update) -> None:
-    """Steps 2 to 5 of the module docstring for one update."""
+    """Steps 2 to 5 of the module docstring for one update, again while the database fails.
+
+    The next updates wait meanwhile (the database is down for them too), which keeps each
+    person's messages in order; a stop leaves the update `new`, replayed at the next start.
+    """
+    delay = RETRY_FIRST_SECONDS
+    while True:
+        trouble = await _handle_once(application, update)
+        if trouble is None:
+            return
+        outage_of(application).failed(trouble)
+        if not await _pause(application, delay):
+            log.info("Update %s is left for the next start", update.update_id)
+            return
+        delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+
+async def _pause(application: AnyApplication, seconds: float) -> bool:
+    """Sleep `seconds`; False as soon as the application is stopping."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while application.running:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            return True
+        await asyncio.sleep(min(left, 0.25))
+    return False
+
+
+async def _handle_once(application: Engine, update: Update) -> BaseException | None:
+    """One attempt; the database error that stopped it, if any (then nothing was kept)."""
     database = services(application).database
     turn = Turn.of(update)
-    row_ids: list[int] = []
+    claimed: list[Claimed] = []
     try:
         async with database.unit_of_work() as unit:
             if not await inbox.begin(unit.session, update):
                 log.info("Update %s was handled already", update.update_id)
-                return
+                return None
             await _load(application, turn, unit.session)
             with turn.active():
                 await application._plain_process_update(update)
@@ -122,17 +171,22 @@ async def handle(application: Engine, update: Update) -> None:
             await _save(application, turn, unit.session)
             # Who sent it is kept only while they are in a conversation (its timeout needs it).
             await inbox.finish(unit.session, update, scrub=not turn.in_conversation())
-            row_ids = await _replies(turn, unit.session, f"reply:{update.update_id}")
+            claimed = await _replies(application, turn, unit.session, f"reply:{update.update_id}")
     except _HandlerFailed:
+        if is_database_error(turn.error, from_handler=True):
+            return turn.error
         await _apologise(application, update, turn.error)
-        return
+        return None
     except Exception as error:
+        if is_database_error(error):
+            return error
         log.error("Could not store update %s", update.update_id, exc_info=True)
         await _apologise(application, update, error)
-        return
+        return None
+    outage_of(application).succeeded()
     failpoints.reach("committed")
-    await _send(application, row_ids)
-    failpoints.reach("replied")
+    _send(application, claimed, then=partial(failpoints.reach, "replied"))
+    return None
 
 
 async def _apologise(
@@ -159,11 +213,11 @@ async def _apologise(
         async with services(application).database.session() as session:
             await inbox.store(session, update)
             await inbox.finish(session, update, error=reason, scrub=True)
-            row_ids = await _replies(turn, session, f"reply:{update.update_id}:error")
+            claimed = await _replies(application, turn, session, f"reply:{update.update_id}:error")
     except Exception:
         log.error("Could not record the failure of update %s", update.update_id, exc_info=True)
         return
-    await _send(application, row_ids)
+    _send(application, claimed)
 
 
 def _call(endpoint: str, **data: Any) -> Call:
@@ -174,8 +228,21 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """PTB's error handler: the engine rolls the update back and apologises (see `handle`)."""
     turn = current_turn()
     if turn is not None and update is turn.update:
-        log.error("Error while handling update %s", turn.update.update_id, exc_info=context.error)
+        if not is_database_error(context.error, from_handler=True):  # else `handle` retries
+            log.error(
+                "Error while handling update %s", turn.update.update_id, exc_info=context.error
+            )
         turn.error = context.error or RuntimeError("unknown error")
+        return
+    if isinstance(context.error, DatabaseUnavailable):
+        return  # `InboxQueue.put` told the outage; PTB fetches the update again
+    if context.error is not None and is_database_error(context.error, from_handler=True):
+        # A job (the idle sweep, reminders…) could not write: it runs again at its next turn.
+        outage_of(context.application).failed(context.error)
+        return
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+        # Fetching updates failed (a timeout, a 5xx, a closed connection): PTB tries again.
+        log.warning("Telegram could not be reached: %s", context.error)
         return
     log.error("Error outside an update", exc_info=context.error)
 
@@ -248,7 +315,6 @@ async def _run_idle(
     nudge: bool,
 ) -> None:
     database = services(application).database
-    row_ids: list[int] = []
     async with database.unit_of_work() as unit:
         last = (
             await inbox.last_update(unit.session, step.update_id, application.bot)
@@ -281,18 +347,24 @@ async def _run_idle(
         await _save(application, turn, unit.session)
         kind = "nudge" if nudge else "timeout"
         stamp = int(step.updated_at.timestamp())
-        row_ids = await _replies(
+        claimed = await _replies(
+            application,
             turn,
             unit.session,
             f"{kind}:{conversation.name}:{chat_id}:{last.update_id}:{stamp}",
         )
-    await _send(application, row_ids)
+    _send(application, claimed)
 
 
 async def start(application: AnyApplication) -> None:
     """post_init: unfinished updates back on the queue; idle conversations swept regularly."""
     queue = application.update_queue
+    outage = outage_of(application)
+    dispatcher = dispatcher_of(application)
+    if dispatcher is not None:
+        dispatcher.database_trouble = outage.trouble
     if isinstance(queue, inbox.InboxQueue):
+        queue.outage = outage
         await queue.replay(application.bot)
     timeouts = [c.timeout for c in conversations(application) if c.timeout is not None]
     if application.job_queue is not None and timeouts and isinstance(application, Engine):

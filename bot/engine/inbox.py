@@ -25,6 +25,7 @@ from bot.db.base import utcnow
 from bot.db.models.inbox import InboxStatus, InboxUpdate
 from bot.db.session import Database
 from bot.engine import failpoints
+from bot.engine.outage import DatabaseUnavailable, Outage, describe, is_database_error
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,14 @@ async def store(session: AsyncSession, update: Update) -> str:
     builder = (
         postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     )
-    await session.execute(
+    stored = await session.scalar(
         builder(InboxUpdate)
         .values(**_row(update))
         .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxUpdate.update_id)
     )
+    if stored is not None:
+        return InboxStatus.NEW
     status = await session.scalar(
         select(InboxUpdate.status).where(InboxUpdate.update_id == update.update_id)
     )
@@ -59,8 +63,17 @@ async def store(session: AsyncSession, update: Update) -> str:
 
 
 async def begin(session: AsyncSession, update: Update) -> bool:
-    """In the update's transaction: False if it was handled already (a second delivery)."""
-    return await store(session, update) == InboxStatus.NEW
+    """In the update's transaction: False if it was handled already (a second delivery).
+
+    The update was stored by `InboxQueue.put`; it is stored here only when it came another
+    way (PTB's `process_update` called directly).
+    """
+    status = await session.scalar(
+        select(InboxUpdate.status).where(InboxUpdate.update_id == update.update_id)
+    )
+    if status is None:
+        status = await store(session, update)
+    return str(status) == InboxStatus.NEW
 
 
 def _slim(update: Update) -> dict[str, Any]:
@@ -125,11 +138,24 @@ class InboxQueue(asyncio.Queue[object]):
     def __init__(self, database: Database) -> None:
         super().__init__()
         self.database = database
+        self.outage: Outage | None = None  # set at start (`bot.engine.application.start`)
 
     async def put(self, item: object) -> None:
+        """Store, then queue. A database that cannot be written raises `DatabaseUnavailable`:
+        the update is not confirmed, so Telegram gives it again later (see `bot.engine.outage`).
+        """
         if isinstance(item, Update):
-            async with self.database.session() as session:
-                status = await store(session, item)
+            try:
+                async with self.database.session() as session:
+                    status = await store(session, item)
+            except Exception as error:
+                if not is_database_error(error):
+                    raise
+                if self.outage is not None:
+                    self.outage.failed(error)
+                raise DatabaseUnavailable(describe(error)) from error
+            if self.outage is not None:
+                self.outage.succeeded()
             if status != InboxStatus.NEW:
                 log.info("Update %s was delivered again; already handled", item.update_id)
                 return

@@ -278,7 +278,9 @@ async def on_send(update: Update, context: Context) -> None:
     if draft_id is None:
         return
     app = services(context)
-    result = await service.send_broadcast(app.database, draft_id)
+    result = await service.send_broadcast(
+        app.database, draft_id, lambda first: progress_text(_, first)
+    )
     if result.outcome == SendOutcome.MISSING:
         await reply(update, _("This message no longer exists. Type /broadcast."))
         return
@@ -292,7 +294,7 @@ async def on_send(update: Update, context: Context) -> None:
     with contextlib.suppress(TelegramError):
         await query.edit_message_reply_markup(reply_markup=None)
     application = context.application
-    # The progress message is the watcher's: it edits it later, so it needs the real one.
+    # The watcher edits the progress message (queued with the rows) once it is sent.
     after_commit(lambda: follow(application, draft_id, _.language))
 
 
@@ -332,24 +334,25 @@ def follow(application: AnyApplication, broadcast_id: int, language: str = "fr")
 
 
 async def _watch(application: AnyApplication, broadcast_id: int, _: Translator) -> None:
+    """The progress message was queued in the outbox with the rows (sent once, even across a
+    crash); edit it once its id is known, until the report."""
     database = services(application).database
     shown = ""
-    first = await service.progress(database, broadcast_id)
-    if first is not None and first.message_id is None:
-        shown = progress_text(_, first)
-        sent = await application.bot.send_message(first.staff_chat_id, shown)
-        await service.set_progress_message(database, broadcast_id, sent.message_id)
     while True:
         await asyncio.sleep(PROGRESS_SECONDS)
         try:
             current = await service.progress(database, broadcast_id)
-            if current is None or current.message_id is None:
+            if current is None:
                 return
             if current.done:  # recorded first: the report is the last thing staff see
                 await service.finish(database, broadcast_id)
+            if current.message_id is None:
+                if current.done or not await service.progress_on_its_way(database, broadcast_id):
+                    return  # no progress message to show (it could not be sent)
+                continue
             text = report_text(_, current) if current.done else progress_text(_, current)
             if text != shown:
-                with contextlib.suppress(BadRequest):
+                with contextlib.suppress(BadRequest):  # e.g. the report was shown already
                     await application.bot.edit_message_text(
                         text, chat_id=current.staff_chat_id, message_id=current.message_id
                     )
@@ -363,7 +366,9 @@ async def _watch(application: AnyApplication, broadcast_id: int, _: Translator) 
 
 
 async def resume_watchers(application: AnyApplication) -> None:
-    for broadcast_id in await service.unfinished(services(application).database):
+    """Follow again what a stop interrupted: broadcasts still going out, and those finished
+    just before it (their report may not have been shown; shown again, it changes nothing)."""
+    for broadcast_id in await service.to_follow(services(application).database):
         follow(application, broadcast_id)
 
 

@@ -60,7 +60,11 @@ async def start_dispatcher(application: AnyApplication) -> None:
         application.bot.token,
         base_url=app.settings.bot_base_url,
         base_file_url=app.settings.bot_file_url,
-        request=HTTPXRequest(connection_pool_size=CONCURRENCY, pool_timeout=5.0),
+        request=HTTPXRequest(
+            connection_pool_size=CONCURRENCY,
+            pool_timeout=5.0,
+            read_timeout=app.settings.api_timeout_seconds,
+        ),
     )
     await bot.initialize()
     tops: ChatTops = app.chat_tops or ChatTops()

@@ -46,8 +46,12 @@ Limits: the global pace comes from `PASSERELLE_OUTBOX_RATE_PER_SECOND`
 chat gets at most one message per ~1 s; a 429 pauses everything for its `retry_after`.
 5xx and network errors are retried with exponential backoff (`send_after` pushed later)
 and give up after `MAX_ATTEMPTS` as `failed`; 403 ("blocked") or "chat not found" make
-the row `unreachable` and mark the person, with no retry. A reminder whose registration
-was withdrawn or whose event was cancelled is refused when claimed.
+the row `unreachable` and mark the person, with no retry. No answer to a request that
+went out (read timeout: `PASSERELLE_API_TIMEOUT_SECONDS`; connection closed after writing)
+may mean delivered: the probe looks for it at once and only what it does not find is sent
+again (unprobeable rows, or a chat that got another message meanwhile: resent unchecked).
+A reminder whose registration was withdrawn or whose event was cancelled is refused when
+claimed.
 """
 
 from __future__ import annotations
@@ -56,14 +60,15 @@ import asyncio
 import contextlib
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot import clock
@@ -73,7 +78,7 @@ from bot.outbox import replies, store
 from bot.outbox.compose import decode
 from bot.outbox.journal import SentJournal
 from bot.outbox.pacing import ChatSpacing, RatePacer, retry_seconds
-from bot.outbox.probe import ProbeFailed, locate, probeable
+from bot.outbox.probe import FLOOR_KEY, ProbeFailed, locate, probeable
 from bot.outbox.store import Claimed
 from bot.outbox.tracker import ChatTops
 
@@ -87,6 +92,8 @@ MAX_BACKOFF_SECONDS = 300
 IDLE_POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 RECORD_ATTEMPTS = 5
+RECORD_BACKOFF_MAX_SECONDS = 5.0
+WRITE_LINGER_SECONDS = 0.01
 UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was blocked")
 
 Recorder = Callable[[AsyncSession], Awaitable[None]]
@@ -132,9 +139,15 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self._unstarted: list[int] = []
         self._in_flight: set[int] = set()
+        self._flights = _Flights()  # per chat, for `_settle_unanswered`
         self._tasks: list[asyncio.Task[None]] = []
         self._claimer: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._replying: dict[int, asyncio.Task[None]] = {}  # chat id → its latest replies
+        # Told of a failed database write; True when it is the database failing (a full disk,
+        # a lost server: the engine's `Outage` logs it once and tells staff), to log nothing.
+        self.database_trouble: Callable[[BaseException], bool] = lambda error: False
+        self._unrecorded = False  # some results could not be committed: keep the journal
 
     # ------------------------------------------------------------ lifecycle
 
@@ -165,16 +178,40 @@ class Dispatcher:
     def wake(self) -> None:
         self._nudge.set()
 
-    async def send_now(self, row_ids: list[int]) -> None:
-        """The replies of one update, right after its commit: in order, through the journal.
+    async def reply_floors(self, session: AsyncSession, chat_ids: set[int]) -> dict[int, int]:
+        """Where a crash-time probe of an update's replies starts, per chat: the highest
+        message id known there (see `store.mark_sending`)."""
+        floors = await store.chat_floors(session, chat_ids)
+        return {chat: max(floors.get(chat, 0), self.tops.get(chat)) for chat in chat_ids}
 
-        They skip the per-chat spacing (the person is waiting for them) but not the global
-        pace; results are recorded by the writer like any other send.
+    def send_replies(self, rows: list[Claimed], then: Callable[[], None] | None = None) -> None:
+        """The replies of one update, right after its commit, in order, in a task of their own.
+
+        The next update is handled while they travel; a chat's replies still go out in the
+        order of its updates (each task waits for the previous one of its chats). They skip
+        the per-chat spacing (the person is waiting for them) but not the global pace;
+        results are recorded by the writer like any other send. `then` runs once all are
+        handed over.
         """
-        if not row_ids or self._stopping.is_set():
+        if not rows:
+            if then is not None:
+                then()
             return
-        async with self.database.session() as session:
-            rows = await replies.claim(session, row_ids, self.tops.get)
+        chats = {row.chat_id for row in rows}
+        before = {self._replying[chat] for chat in chats if chat in self._replying}
+        task = asyncio.create_task(self._send_replies(rows, before, then), name="outbox-replies")
+        for chat in chats:
+            self._replying[chat] = task
+        task.add_done_callback(lambda done: self._replied(done, chats))
+
+    async def _send_replies(
+        self,
+        rows: list[Claimed],
+        before: set[asyncio.Task[None]],
+        then: Callable[[], None] | None,
+    ) -> None:
+        if before:
+            await asyncio.wait(before)
         for row in rows:
             delay = self.pacer.reserve()
             if delay > 0:
@@ -185,6 +222,15 @@ class Dispatcher:
             outcome = await self._send(row)
             self._in_flight.discard(row.id)
             self._results.put_nowait(outcome)
+        if then is not None:
+            then()
+
+    def _replied(self, task: asyncio.Task[None], chats: set[int]) -> None:
+        for chat in chats:
+            if self._replying.get(chat) is task:
+                del self._replying[chat]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Outbox: sending replies failed", exc_info=task.exception())
 
     async def _settle_in_flight(self, rows: list[Claimed]) -> None:
         """Rows a crash left `sending` with no journal entry: probe, then record or resend."""
@@ -228,7 +274,11 @@ class Dispatcher:
                 await self._claimer
         for _ in self._tasks:
             self._queue.put_nowait(None)
-        _done, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+        # Replies already handed over go out too (a crash would leave them to the restart).
+        running = [*self._tasks, *set(self._replying.values())]
+        pending: set[asyncio.Task[None]] = set()
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
         for task in pending:
             task.cancel()
         while not self._queue.empty():
@@ -249,8 +299,9 @@ class Dispatcher:
         while not self._stopping.is_set():
             try:
                 delay = await self._claim_once()
-            except Exception:
-                log.exception("Outbox: claiming failed; trying again shortly")
+            except Exception as error:
+                if not self.database_trouble(error):
+                    log.exception("Outbox: claiming failed; trying again shortly")
                 delay = IDLE_POLL_SECONDS
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
@@ -323,6 +374,14 @@ class Dispatcher:
         return True
 
     async def _send(self, row: Claimed) -> Outcome:
+        flight = await self._flights.take_off(row.chat_id)
+        flight.floor = max(int(row.payload.get(FLOOR_KEY) or 0), self.tops.get(row.chat_id))
+        try:
+            return await self._send_once(row, flight)
+        finally:
+            self._flights.land(flight)
+
+    async def _send_once(self, row: Claimed, flight: _Flight) -> Outcome:
         try:
             message_id = await self._deliver(row)
         except RetryAfter as error:
@@ -330,9 +389,11 @@ class Dispatcher:
             self.pacer.pause(seconds)
             when = clock.now() + timedelta(seconds=seconds)
             flood = str(error)
+            log.info("Outbox: %s held back %s s by Telegram's flood limit", row.key, seconds)
             return lambda s: store.mark_retry(s, row, when, flood, counted=False)
         except Forbidden as error:
             blocked = str(error)
+            log.info("Outbox: %s: the person cannot be reached (%s)", row.key, blocked)
             return lambda s: store.mark_unreachable(s, row, blocked)
         except BadRequest as error:
             refusal = str(error)
@@ -348,22 +409,70 @@ class Dispatcher:
             log.error("Outbox: message %s refused by Telegram: %s", row.key, refusal)
             return lambda s: store.mark_final(s, row.id, OutboxStatus.FAILED, refusal)
         except (TelegramError, OSError) as error:
+            if _unanswered(error):
+                return await self._settle_unanswered(row, flight, error)
             return self._retry_or_give_up(row, error)
         except Exception as error:
             log.exception("Outbox: unexpected error sending %s", row.key)
-            return self._retry_or_give_up(row, error)
+            return self._retry_or_give_up(row, error, logged=True)
+        return self._delivered(row, message_id)
+
+    def _delivered(self, row: Claimed, message_id: int) -> Outcome:
         if self.journal is not None:
             self.journal.record(row.id, message_id)  # synchronous: see journal.py
         # The table holds the id, except for replies, dropped once delivered (see replies.py).
         self.tops.note(row.chat_id, message_id, durable=row.kind == replies.KIND)
         return Sent(row.id, message_id)
 
-    def _retry_or_give_up(self, row: Claimed, error: Exception) -> Outcome:
+    async def _settle_unanswered(self, row: Claimed, flight: _Flight, error: Exception) -> Outcome:
+        """The request went out but no answer came back: Telegram may have delivered it.
+
+        A message is looked for with the crash probe (`probe.py`) before it is sent again,
+        from the floor taken when it went out. Other calls (edits, callback answers) are
+        harmless to repeat; a message is sent again unchecked when it cannot be told apart
+        (see `probeable`) or when something else reached its chat meanwhile (the probe could
+        edit that message).
+        """
+        if replies.CALL_KEY in row.payload:
+            return self._retry_or_give_up(row, error, "got no answer, calling again")
+        candidate = replace(row, payload={**row.payload, FLOOR_KEY: flight.floor})
+        if flight.crossed or self.tops.get(row.chat_id) > flight.floor or not probeable(candidate):
+            return self._retry_or_give_up(row, error, "got no answer and cannot be checked")
+        with self._flights.probing(row.chat_id):
+            try:
+                found = await locate(
+                    self.bot, candidate, self.pacer, _markup(row.payload.get("buttons"))
+                )
+            except ProbeFailed:
+                return self._retry_or_give_up(row, error, "got no answer, and the check failed")
+        if found is None:
+            return self._retry_or_give_up(row, error, "got no answer and did not arrive")
+        log.warning(
+            "Outbox: %s got no answer (%s) but arrived as message %s",
+            row.key,
+            _reason(error),
+            found,
+        )
+        return self._delivered(row, found)
+
+    def _retry_or_give_up(
+        self, row: Claimed, error: Exception, why: str = "not sent", *, logged: bool = False
+    ) -> Outcome:
+        """Sent again after a backoff (one log line saying `why`), or `failed` at last."""
         text = f"{type(error).__name__}: {error}"
         if row.attempts >= MAX_ATTEMPTS:
             log.error("Outbox: giving up on %s after %s attempts: %s", row.key, row.attempts, text)
             return lambda s: store.mark_final(s, row.id, OutboxStatus.FAILED, text)
-        when = clock.now() + backoff(row.attempts)
+        delay = backoff(row.attempts)
+        if not logged:
+            log.warning(
+                "Outbox: %s %s (%s); sending again in %s s",
+                row.key,
+                why,
+                _reason(error),
+                int(delay.total_seconds()),
+            )
+        when = clock.now() + delay
         return lambda s: store.mark_retry(s, row, when, text)
 
     async def _deliver(self, row: Claimed) -> int:
@@ -421,28 +530,115 @@ class Dispatcher:
         finished = False
         while not finished:
             batch = [await self._results.get()]
+            if batch[0] is not None:
+                # Under load results arrive a few per millisecond: waiting a moment gathers
+                # them into one commit instead of one each. The journal has them meanwhile.
+                await asyncio.sleep(WRITE_LINGER_SECONDS)
             while not self._results.empty():
                 batch.append(self._results.get_nowait())
             outcomes = [outcome for outcome in batch if outcome is not None]
             finished = len(outcomes) < len(batch)
-            await self._record(outcomes)
-            if self.journal is not None and self._results.empty():
+            if not await self._record(outcomes):
+                self._unrecorded = True  # the journal keeps them for the next start
+            if self.journal is not None and self._results.empty() and not self._unrecorded:
                 self.journal.clear(self._in_flight)  # the rest of it is committed now
 
-    async def _record(self, outcomes: list[Outcome]) -> None:
+    async def _record(self, outcomes: list[Outcome]) -> bool:
+        """Commit the outcomes; False if given up. While the database is down (see
+        `database_trouble`) it tries again and again, up to the stop: giving up then would
+        leave rows `sending` that Telegram has, until a restart sends them again."""
         sent = [(o.row_id, o.message_id) for o in outcomes if isinstance(o, Sent)]
         others = [o for o in outcomes if not isinstance(o, Sent)]
-        for attempt in range(RECORD_ATTEMPTS):
+        attempt = 0
+        while True:
             try:
                 async with self.database.session() as session:
                     await store.mark_sent(session, sent)
                     for record in others:
                         await record(session)
                     await replies.drop_delivered(session)
-                return
-            except Exception:
-                log.exception("Outbox: could not record %s result(s)", len(outcomes))
-                await asyncio.sleep(0.05 * 2**attempt)
+                return True
+            except Exception as error:
+                down = self.database_trouble(error)
+                if not down:
+                    log.exception("Outbox: could not record %s result(s)", len(outcomes))
+                attempt += 1
+                if attempt >= RECORD_ATTEMPTS and (not down or self._stopping.is_set()):
+                    return False
+                await asyncio.sleep(min(0.05 * 2**attempt, RECORD_BACKOFF_MAX_SECONDS))
+
+
+# Errors that prove the request never reached Telegram: no connection, or none free.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+
+
+def _unanswered(error: BaseException) -> bool:
+    """Whether the request may have reached Telegram although no answer came back.
+
+    A read timeout or a connection closed after the request was written is ambiguous; a
+    refused connection, an exhausted pool or an error answer (5xx: PTB's `NetworkError`
+    with no transport error behind it) proves nothing was done.
+    """
+    if not isinstance(error, NetworkError):  # `TimedOut` is one
+        return False
+    cause = error.__cause__
+    if isinstance(cause, httpx.TransportError):
+        return not isinstance(cause, _NEVER_SENT)
+    return isinstance(error, TimedOut)
+
+
+def _reason(error: BaseException) -> str:
+    """The error in a few words for a log line (no traceback, no message content)."""
+    cause = error.__cause__
+    if isinstance(cause, httpx.HTTPError):
+        return f"{type(error).__name__}: {type(cause).__name__}"
+    return f"{type(error).__name__}: {error}"
+
+
+@dataclass(eq=False)  # each flight is itself: `land` removes this one
+class _Flight:
+    """One request out to a chat: the highest message id known there when it left, and
+    whether another request to the same chat was out at the same time."""
+
+    chat_id: int
+    floor: int = 0
+    crossed: bool = False
+
+
+class _Flights:
+    """Requests out per chat, and a pause on a chat's sends while it is being probed."""
+
+    def __init__(self) -> None:
+        self._out: dict[int, list[_Flight]] = {}
+        self._probing: dict[int, asyncio.Event] = {}
+
+    async def take_off(self, chat_id: int) -> _Flight:
+        while (probe := self._probing.get(chat_id)) is not None:
+            await probe.wait()
+        flight = _Flight(chat_id)
+        out = self._out.setdefault(chat_id, [])
+        for other in out:
+            other.crossed = True
+        flight.crossed = bool(out)
+        out.append(flight)
+        return flight
+
+    def land(self, flight: _Flight) -> None:
+        out = self._out.get(flight.chat_id, [])
+        if flight in out:
+            out.remove(flight)
+        if not out:
+            self._out.pop(flight.chat_id, None)
+
+    @contextlib.contextmanager
+    def probing(self, chat_id: int) -> Iterator[None]:
+        done = asyncio.Event()
+        self._probing[chat_id] = done
+        try:
+            yield None
+        finally:
+            self._probing.pop(chat_id, None)
+            done.set()
 
 
 def _markup(buttons: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:

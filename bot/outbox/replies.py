@@ -4,7 +4,7 @@ A handler calls the Bot API as usual (`reply_text`, `query.answer`, `edit_messag
 `send_photo`…). While an update is handled those calls are captured (see
 `bot.engine.capture`) and become rows here, in the same transaction as the update's changes
 and its "done" mark. Right after the commit the engine hands them to the dispatcher's
-`send_now`, which sends them in order through the crash journal. So the screen never runs
+`send_replies`, which sends them in order through the crash journal. So the screen never runs
 ahead of what is stored, and a reply lost to a crash is sent after the restart, once.
 
 Why the outbox rather than running the handler again after a crash: once the update's
@@ -21,23 +21,22 @@ edit sent twice shows the same thing, a callback answered twice is refused harml
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, InputFile, TelegramObject
 
 from bot import clock
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
-from bot.outbox import store
 from bot.outbox.compose import Buttons, Payload, compose, encode
-from bot.outbox.store import Claimed, _insert_once
+from bot.outbox.store import Claimed, insert_once
 
 KIND = "reply"
 CALL_KEY = "call"
-# The dispatcher's own loop leaves reply rows to `send_now` for this long; after a crash
+# The dispatcher's own loop leaves reply rows to `send_replies` for this long; after a crash
 # `release_leftovers` makes them due at once.
 GRACE = timedelta(minutes=5)
 
@@ -161,13 +160,22 @@ async def enqueue_reply(
     chat_id: int,
     endpoint: str,
     data: Mapping[str, Any],
-) -> list[int]:
-    """Rows for one captured call, keyed `key`, `key#2`…; returns their ids in order."""
-    ids: list[int] = []
+    floor: int | None,
+) -> list[Claimed]:
+    """Rows for one captured call, keyed `key`, `key#2`…, in order.
+
+    With the chat's `floor` (the dispatcher is running) they are written already taken for
+    sending (`sending`, first attempt, with their probe floor, as `store.mark_sending`
+    would), so sending them after the commit needs no transaction of its own; without it
+    they wait, pending, for the dispatcher's loop.
+    """
+    rows: list[Claimed] = []
     due = clock.now() + GRACE
     for index, payload in enumerate(payloads_for(endpoint, data)):
         row_key = key if index == 0 else f"{key}#{index + 1}"
-        inserted = await _insert_once(
+        if floor is not None:
+            payload = {**payload, "probe_floor": floor}
+        row_id = await insert_once(
             session,
             {
                 "idempotency_key": row_key,
@@ -177,35 +185,14 @@ async def enqueue_reply(
                 "kind": KIND,
                 "payload": payload,
                 "send_after": due,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
+                "status": OutboxStatus.PENDING if floor is None else OutboxStatus.SENDING,
+                "attempts": 0 if floor is None else 1,
                 "batch": None,
             },
         )
-        if inserted:
-            row_id = await session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.idempotency_key == row_key)
-            )
-            if row_id is not None:
-                ids.append(int(row_id))
-    return ids
-
-
-async def claim(
-    session: AsyncSession, row_ids: Collection[int], top: Callable[[int], int]
-) -> list[Claimed]:
-    """These rows, if still pending, marked `sending` (with their probe floor), in order."""
-    if not row_ids:
-        return []
-    rows = list(
-        await session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(row_ids)))
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
-            .order_by(OutboxMessage.id)
-        )
-    )
-    return await store.mark_sending(session, rows, lambda chat_id: int(top(chat_id)))
+        if row_id is not None:
+            rows.append(Claimed(row_id, row_key, chat_id, None, None, KIND, payload, 1))
+    return rows
 
 
 async def release_leftovers(session: AsyncSession) -> int:

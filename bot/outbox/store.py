@@ -63,22 +63,24 @@ async def enqueue(
             "attempts": 0,
             "batch": batch,
         }
-        inserted = await _insert_once(session, row)
-        if index == 0 and not inserted:
+        inserted = await insert_once(session, row)
+        if index == 0 and inserted is None:
             return False
     return True
 
 
-async def _insert_once(session: AsyncSession, row: dict[str, Any]) -> bool:
+async def insert_once(session: AsyncSession, row: dict[str, Any]) -> int | None:
+    """The new row's id, or None when its key is already queued (one statement)."""
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         builder(OutboxMessage)
         .values(**row)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
     )
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    row_id = await session.scalar(statement)
+    return int(row_id) if row_id is not None else None
 
 
 async def cancel_pending(

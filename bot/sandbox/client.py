@@ -188,7 +188,13 @@ class SandboxClient:
         chat_id: int | None = None,
         times: int = 1,
         retry_after: int | None = None,
+        kind: str = "status",
+        seconds: float = 0.0,
+        deliver: bool = False,
     ) -> None:
+        """The next ``times`` calls of ``method`` fail: an error ``status`` (default), or
+        ``kind="hang"`` (answer held ``seconds``) or ``kind="drop"`` (connection closed, no
+        answer); with ``deliver`` the call is carried out first (see `SandboxServer`)."""
         body = {
             "method": method,
             "status": status,
@@ -196,8 +202,21 @@ class SandboxClient:
             "chat_id": chat_id,
             "times": times,
             "retry_after": retry_after,
+            "kind": kind,
+            "seconds": seconds,
+            "deliver": deliver,
         }
         await self._request("POST", "fail", body)
+
+    async def hang_next(
+        self, method: str, seconds: float, *, deliver: bool, chat_id: int | None = None
+    ) -> None:
+        """The next call of ``method`` gets no answer for ``seconds`` (a read timeout)."""
+        await self.fail_next(method, kind="hang", seconds=seconds, deliver=deliver, chat_id=chat_id)
+
+    async def drop_next(self, method: str, *, deliver: bool, chat_id: int | None = None) -> None:
+        """The next call of ``method`` has its connection closed with no answer."""
+        await self.fail_next(method, kind="drop", deliver=deliver, chat_id=chat_id)
 
     async def block(self, user_id: int) -> None:
         await self._request("POST", "block", {"user_id": user_id, "blocked": True})

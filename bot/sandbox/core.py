@@ -55,6 +55,8 @@ _RATE_LIMITED = {
     "editmessagereplymarkup",
 }
 _SENDS = {"sendmessage", "sendphoto", "senddocument"}
+_FAULT_KINDS = {"status", "hang", "drop"}
+_NOTHING: Any = object()
 _PARSE_MODES = {"html", "markdown", "markdownv2"}
 _CHAT_NOT_FOUND = "Bad Request: chat not found"
 _QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -261,10 +263,28 @@ class Sandbox:
         chat_id: int | None = None,
         times: int = 1,
         retry_after: int | None = None,
+        kind: str = "status",
+        seconds: float = 0.0,
+        deliver: bool = False,
     ) -> None:
+        """The next ``times`` calls of ``method`` fail: see `Fault` for the kinds."""
+        if kind not in _FAULT_KINDS:
+            raise ApiError(400, f"Bad Request: unknown fault kind {kind!r}")
         if status == 429 and retry_after is None:
             retry_after = 1
-        self.faults.append(Fault(method.lower(), status, description, chat_id, times, retry_after))
+        self.faults.append(
+            Fault(
+                method.lower(),
+                status,
+                description,
+                chat_id,
+                times,
+                retry_after,
+                kind=kind,
+                seconds=float(seconds),
+                deliver=bool(deliver) and kind != "status",
+            )
+        )
 
     def block_user(self, user_id: int) -> None:
         self.blocked.add(int(user_id))
@@ -281,12 +301,26 @@ class Sandbox:
     def delivery_count(self, update_id: int) -> int:
         return self.deliveries.get(int(update_id), 0)
 
-    def _take_fault(self, method: str, params: Params) -> Fault | None:
+    def _take_fault(
+        self, method: str, params: Params, *, delivered: Any = _NOTHING
+    ) -> Fault | None:
+        """The fault this call meets: before the action (``delivered`` left out) a status
+        fault or one that does not deliver; after it, one that does.
+
+        getUpdates has no chat_id: a fault after the action needs a non-empty answer, and its
+        ``chat_id`` (if any) must be the chat of one of the updates handed out.
+        """
+        after = delivered is not _NOTHING
         chat_id = params.maybe_chat_id()
         for fault in self.faults:
-            if fault.method != method:
+            if fault.method != method or fault.deliver != after:
                 continue
-            if fault.chat_id is not None and fault.chat_id != chat_id:
+            if method == "getupdates" and after:
+                updates = delivered if isinstance(delivered, list) else []
+                chats = {_update_chat(update) for update in updates}
+                if not updates or (fault.chat_id is not None and fault.chat_id not in chats):
+                    continue
+            elif fault.chat_id is not None and fault.chat_id != chat_id:
                 continue
             fault.times -= 1
             if fault.times <= 0:
@@ -307,14 +341,33 @@ class Sandbox:
             handler = self._methods.get(name)
             if handler is None:
                 raise ApiError(404, "Not Found")
+            ctx = ctx or PollContext()
             fault = self._take_fault(name, params)
             if fault is not None:
-                raise ApiError(fault.status, fault.description, fault.retry_after)
-            result = await handler(bot, params, ctx or PollContext())
+                await self._meet(method, fault, ctx)  # raises
+            result = await handler(bot, params, ctx)
+            fault = self._take_fault(name, params, delivered=result)
+            if fault is not None:
+                await self._meet(method, fault, ctx)  # raises unless a hang ends in time
         except ApiError as exc:
             self.errors[f"{method}:{exc.status}"] += 1
             return exc.status, exc.payload()
         return 200, {"ok": True, "result": result}
+
+    async def _meet(self, method: str, fault: Fault, ctx: PollContext) -> None:
+        """Apply a fault: an error answer, no answer at all, or an answer held back.
+
+        A hang ends early when the client gives up; one that outlasts it (or ends without
+        delivering) closes the connection with no answer, like a drop.
+        """
+        if fault.kind == "status":
+            raise ApiError(fault.status, fault.description, fault.retry_after)
+        self.errors[f"{method}:{fault.kind}"] += 1
+        if fault.kind == "hang" and fault.seconds > 0:
+            await ctx.sleep(fault.seconds)
+            if fault.deliver and not ctx.closed:
+                return  # a slow answer that still arrives in time
+        raise Abandoned
 
     # ------------------------------------------------------------------ shared checks
     def _chat(self, bot: BotState, chat_id: int) -> UserInfo:

@@ -207,6 +207,9 @@ class ControlHandler(_BaseHandler):
             chat_id=None if body.get("chat_id") is None else int(body["chat_id"]),
             times=int(body.get("times", 1)),
             retry_after=None if body.get("retry_after") is None else int(body["retry_after"]),
+            kind=str(body.get("kind", "status")),
+            seconds=float(body.get("seconds") or 0.0),
+            deliver=bool(body.get("deliver", False)),
         )
         return True
 
@@ -341,8 +344,15 @@ class SandboxServer:
         chat_id: int | None = None,
         times: int = 1,
         retry_after: int | None = None,
+        kind: str = "status",
+        seconds: float = 0.0,
+        deliver: bool = False,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` (to ``chat_id`` if given) with an error."""
+        """Answer the next ``times`` calls of ``method`` (to ``chat_id`` if given) with an error.
+
+        ``kind="hang"`` holds the answer ``seconds`` instead, ``kind="drop"`` closes the
+        connection with no answer; with ``deliver`` the call is carried out first.
+        """
         self.sandbox.fail_next(
             method,
             status=status,
@@ -350,6 +360,9 @@ class SandboxServer:
             chat_id=chat_id,
             times=times,
             retry_after=retry_after,
+            kind=kind,
+            seconds=seconds,
+            deliver=deliver,
         )
 
     def block_user(self, user_id: int) -> None:

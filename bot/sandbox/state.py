@@ -280,7 +280,12 @@ class WebhookConfig:
 
 @dataclass
 class Fault:
-    """An injected failure for the next ``times`` calls of ``method`` (optionally one chat)."""
+    """An injected failure for the next ``times`` calls of ``method`` (optionally one chat).
+
+    ``kind`` "status" answers an error; "hang" holds the answer ``seconds`` (a client's read
+    timeout); "drop" closes the connection with no answer. With ``deliver`` the method is
+    carried out first (the message exists: the failure is ambiguous for the client).
+    """
 
     method: str
     status: int
@@ -288,6 +293,9 @@ class Fault:
     chat_id: int | None = None
     times: int = 1
     retry_after: int | None = None
+    kind: str = "status"
+    seconds: float = 0.0
+    deliver: bool = False
 
 
 @dataclass

@@ -2,12 +2,15 @@
 
 The draft is stored before the preview, and "Envoyer" carries its id: the rows are keyed
 `broadcast:<broadcast id>:<person id>` and the draft can leave `draft` only once, so a
-double press (or a press after a restart) never sends twice.
+double press (or a press after a restart) never sends twice. Staff's progress message goes
+through the outbox too, queued before the rows (`broadcast_progress:<broadcast id>`): sent
+once even if the bot dies as it goes, and edited once the outbox knows its id.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -26,6 +29,7 @@ from bot.outbox import enqueue
 
 MAX_TEXT = 4000
 KIND = "broadcast"
+PROGRESS_KIND = "broadcast_progress"
 SIGNED_UP = (
     RegistrationStatus.REGISTERED,
     RegistrationStatus.CONFIRMED,
@@ -35,6 +39,7 @@ EXPECTED = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED)
 RECENT_EVENTS = timedelta(days=30)
 MAX_EVENTS = 8
 UNREACHABLE_BEFORE = "unreachable before sending"
+REPORT_AGAIN = timedelta(hours=1)
 
 
 class Audience(StrEnum):
@@ -94,6 +99,10 @@ class Progress:
 
 def batch_of(broadcast_id: int) -> str:
     return f"{KIND}:{broadcast_id}"
+
+
+def progress_key(broadcast_id: int) -> str:
+    return f"{PROGRESS_KIND}:{broadcast_id}"
 
 
 def message_for(_: Translator, text: str) -> str:
@@ -180,8 +189,13 @@ async def create_draft(
         return DraftView(draft.id, text, len(people), unreachable)
 
 
-async def send_broadcast(database: Database, broadcast_id: int) -> SendResult:
-    """Queue one row per recipient, once; people already unreachable are recorded, not tried."""
+async def send_broadcast(
+    database: Database,
+    broadcast_id: int,
+    progress_text: Callable[[Progress], str] | None = None,
+) -> SendResult:
+    """Queue one row per recipient, once; people already unreachable are recorded, not tried.
+    With `progress_text`, staff's progress message is queued first, with what it says."""
     async with database.session() as session:
         draft = await session.get(Broadcast, broadcast_id)
         if draft is None:
@@ -191,6 +205,18 @@ async def send_broadcast(database: Database, broadcast_id: int) -> SendResult:
         if draft.status != BroadcastStatus.DRAFT:
             return SendResult(SendOutcome.ALREADY)
         people = await _recipients(session, Audience(draft.audience), draft.event_id, draft.site_id)
+        if progress_text is not None:
+            unreachable = len([person for person in people if person.unreachable_at is not None])
+            first = Progress(
+                draft.id, draft.staff_chat_id, None, 0, 0, unreachable, len(people) - unreachable
+            )
+            await enqueue(
+                session,
+                key=progress_key(draft.id),
+                chat_id=draft.staff_chat_id,
+                kind=PROGRESS_KIND,
+                text=progress_text(first),
+            )
         queued = 0
         for person in people:
             _ = Translator.for_language(person.language)
@@ -231,13 +257,6 @@ async def cancel_draft(database: Database, broadcast_id: int) -> bool:
         return True
 
 
-async def set_progress_message(database: Database, broadcast_id: int, message_id: int) -> None:
-    async with database.session() as session:
-        draft = await session.get(Broadcast, broadcast_id)
-        if draft is not None:
-            draft.progress_message_id = message_id
-
-
 async def progress(database: Database, broadcast_id: int) -> Progress | None:
     async with database.session() as session:
         draft = await session.get(Broadcast, broadcast_id)
@@ -259,10 +278,15 @@ async def progress(database: Database, broadcast_id: int) -> Progress | None:
             .where(OutboxMessage.status == OutboxStatus.UNREACHABLE)
             .order_by(Person.first_name, Person.id)
         )
+        message_id = draft.progress_message_id or await session.scalar(
+            select(OutboxMessage.telegram_message_id).where(
+                OutboxMessage.idempotency_key == progress_key(draft.id)
+            )
+        )
         return Progress(
             broadcast_id=draft.id,
             staff_chat_id=draft.staff_chat_id,
-            message_id=draft.progress_message_id,
+            message_id=message_id,
             sent=counts.get(OutboxStatus.SENT, 0),
             failed=counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.CANCELLED, 0),
             unreachable=counts.get(OutboxStatus.UNREACHABLE, 0),
@@ -279,11 +303,29 @@ async def finish(database: Database, broadcast_id: int) -> None:
             draft.finished_at = clock.now()
 
 
-async def unfinished(database: Database) -> list[int]:
-    """Broadcasts still going out (their progress message is followed again after a restart)."""
+async def progress_on_its_way(database: Database, broadcast_id: int) -> bool:
+    """Whether staff's progress message is still waiting in the outbox (not sent, not failed)."""
+    async with database.session() as session:
+        status = await session.scalar(
+            select(OutboxMessage.status).where(
+                OutboxMessage.idempotency_key == progress_key(broadcast_id)
+            )
+        )
+        return status in (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+async def to_follow(database: Database) -> list[int]:
+    """Broadcasts still going out, and those finished in the last `REPORT_AGAIN` (a crash
+    may have come between recording the end and showing the report)."""
     async with database.session() as session:
         ids = await session.scalars(
-            select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING)
+            select(Broadcast.id).where(
+                (Broadcast.status == BroadcastStatus.SENDING)
+                | (
+                    (Broadcast.status == BroadcastStatus.DONE)
+                    & (Broadcast.finished_at >= clock.now() - REPORT_AGAIN)
+                )
+            )
         )
         return list(ids)
 

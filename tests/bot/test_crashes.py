@@ -25,7 +25,6 @@ import pytest
 from bot.config import Settings
 from bot.engine.failpoints import POINTS
 from bot.i18n import sectors
-from bot.outbox.replies import KIND as REPLY
 from bot.sandbox.client import BotMessage, SandboxClient, User
 from bot.sandbox.server import SandboxServer
 from tests.conftest import Sql
@@ -41,7 +40,7 @@ from tests.helpers.crowd import (
     stored_signup,
     suggestions,
 )
-from tests.helpers.process import BotProcess
+from tests.helpers.process import BotProcess, quiet
 from tests.helpers.signup import (
     AGE_Q,
     AGREE,
@@ -67,32 +66,12 @@ from tests.helpers.signup import (
     tap,
 )
 from tests.helpers.texts import begins, contains, says
-from tests.helpers.waiting import due_messages, eventually
+from tests.helpers.waiting import eventually
 
 T = TypeVar("T")
 START = 30.0  # seconds for the bot process to start and answer (a busy 2-core machine)
 EMPTY: tuple[object, ...] = (None, "", [], {}, False)  # an answer not given, in the draft
 SECTOR_CODES = {sector.short_label: sector.code for sector in sectors("fr")}
-
-
-async def quiet(client: SandboxClient, sql: Sql, bot: BotProcess, timeout: float = 30) -> None:
-    """Every update sent so far fetched and handled, every reply sent (then still so)."""
-
-    async def idle() -> bool:
-        if (await client.stats())["pending_updates"]:
-            return False
-        if sql.scalar("select count(*) from inbox where status = 'new'"):
-            return False
-        if sql.scalar(
-            "select count(*) from outbox where kind = ? and status in ('pending', 'sending')",
-            REPLY,
-        ):
-            return False
-        return not due_messages(sql)
-
-    for _ in range(2):
-        assert await eventually(idle, timeout), f"the bot is still busy\n{bot.log_tail()}"
-        await asyncio.sleep(0.3)
 
 
 def profile_of(sql: Sql, user_id: int) -> dict[str, object] | None:

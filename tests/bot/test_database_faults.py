@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -117,17 +118,16 @@ def test_db_upgrade_shows_the_address_without_its_password(tmp_path: Path) -> No
     assert SECRET not in result.stdout + result.stderr
 
 
-@needs_postgres
-def test_demo_banner_shows_the_address_without_its_password(tmp_path: Path) -> None:
-    url = make_url(TEST_DATABASE_URL).set(password=SECRET).render_as_string(hide_password=False)
+def start_demo(tmp_path: Path, url: str) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_")}
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot", "demo"],
         cwd=tmp_path,
         env={
             **clean,
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
+            "PASSERELLE_DEMO_QUICK": "1",
             "PASSERELLE_DATA_DIR": str(tmp_path / "data"),
             "PASSERELLE_DATABASE_URL": url,
         },
@@ -135,24 +135,78 @@ def test_demo_banner_shows_the_address_without_its_password(tmp_path: Path) -> N
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def read_until_banner(process: subprocess.Popen[str], url: str) -> list[str]:
+    """What the demo printed, up to the line naming its database."""
     assert process.stdout is not None
-    _ = Translator.for_language("fr")
-    banner_start = _.plain(
-        "Demo database: {database} (deleted at each start; the bot's own database, "
-        "{normal}, is not touched).",
-        database="\x00",
-        normal=masked_url(url),
-    ).partition("\x00")[0]
+    banner = Translator.for_language("fr").plain(
+        "Demo database: {url}, from PASSERELLE_DATABASE_URL (it was empty).", url=masked_url(url)
+    )
     seen: list[str] = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.strip() == banner:
+            return seen
+    raise AssertionError("".join(seen))
+
+
+def test_the_demo_plays_on_the_database_it_is_given(tmp_path: Path) -> None:
+    own = tmp_path / "mine.sqlite3"
+    url = f"sqlite+aiosqlite:///{own.as_posix()}"
+    process = start_demo(tmp_path, url)
     try:
-        for line in process.stdout:
-            seen.append(line)
-            if line.startswith(banner_start):
-                break
+        read_until_banner(process, url)
+
+        def events() -> int:
+            with closing(sqlite3.connect(own, timeout=30)) as connection:
+                return int(connection.execute("select count(*) from events").fetchone()[0])
+
+        deadline = time.monotonic() + 60
+        while events() == 0 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert events() >= 1, "the demo created no event in the database it was given"
     finally:
         process.kill()
         process.wait(30)
-    banner = seen[-1] if seen else ""
-    assert banner.startswith(banner_start), "".join(seen)
-    assert masked_url(url) in banner
+    assert not (tmp_path / "data" / "demo.sqlite3").exists()  # its own file is not used
+
+
+def test_the_demo_refuses_a_database_that_holds_people(tmp_path: Path) -> None:
+    own = tmp_path / "mine.sqlite3"
+    url = f"sqlite+aiosqlite:///{own.as_posix()}"
+    assert run_cli(tmp_path, {"PASSERELLE_DATABASE_URL": url}, "db", "upgrade").returncode == 0
+    with closing(sqlite3.connect(own)) as connection, connection:
+        connection.execute(
+            "insert into people (telegram_id, chat_id, first_name, language, created_at,"
+            " updated_at) values (42, 42, 'Amina', 'fr', '2026-01-01', '2026-01-01')"
+        )
+    before = hashlib.sha256(own.read_bytes()).hexdigest()
+    result = run_cli(tmp_path, {"PASSERELLE_DATABASE_URL": url}, "demo")
+    assert result.returncode == 2, result.stdout + result.stderr
+    _ = Translator.for_language("fr")
+    refusal = _.plain(
+        "The demo needs an empty database, and {url} (PASSERELLE_DATABASE_URL) already "
+        "holds people or events. Give it a new database, or unset the variable to use "
+        "the demo's own file.",
+        url=masked_url(url),
+    )
+    assert refusal in result.stderr
+    assert "Traceback" not in result.stderr
+    assert hashlib.sha256(own.read_bytes()).hexdigest() == before
+
+
+@needs_postgres
+def test_demo_banner_shows_the_address_without_its_password(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    assert database_url is not None
+    url = make_url(database_url).set(password=SECRET).render_as_string(hide_password=False)
+    process = start_demo(tmp_path, url)
+    try:
+        seen = read_until_banner(process, url)
+    finally:
+        process.kill()
+        process.wait(30)
+    assert masked_url(url) in seen[-1]
     assert SECRET not in "".join(seen)

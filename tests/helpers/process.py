@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import IO
 
 from bot.engine.failpoints import ENVIRONMENT as FAILPOINT
+from bot.outbox.replies import KIND as REPLY
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import SandboxServer
-from tests.conftest import TOKEN, database_for
-from tests.helpers.waiting import eventually
+from tests.conftest import TOKEN, Sql, database_for
+from tests.helpers.waiting import due_messages, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,3 +175,23 @@ class BotProcess:
             return "(no log)"
         text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         return "bot log (end):\n" + "\n".join(text[-lines:])
+
+
+async def quiet(client: SandboxClient, sql: Sql, bot: BotProcess, timeout: float = 30) -> None:
+    """Every update sent so far fetched and handled, every reply sent (then still so)."""
+
+    async def idle() -> bool:
+        if (await client.stats())["pending_updates"]:
+            return False
+        if sql.scalar("select count(*) from inbox where status = 'new'"):
+            return False
+        if sql.scalar(
+            "select count(*) from outbox where kind = ? and status in ('pending', 'sending')",
+            REPLY,
+        ):
+            return False
+        return not due_messages(sql)
+
+    for _ in range(2):
+        assert await eventually(idle, timeout), f"the bot is still busy\n{bot.log_tail()}"
+        await asyncio.sleep(0.3)

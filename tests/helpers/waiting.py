@@ -39,16 +39,18 @@ async def eventually(check: Check, timeout: float = 5.0) -> bool:
 
 
 def due_messages(sql: Sql) -> list[str]:
-    """Keys of outbox rows due now (the bot's clock) and not sent yet (reminders wait)."""
+    """Keys of outbox rows being sent, or due now (the bot's clock) and not sent yet
+    (reminders wait). An update's replies are `sending` from its commit on."""
     rows = sql(
-        "select idempotency_key, send_after from outbox where status in ('pending', 'sending')"
+        "select idempotency_key, send_after, status from outbox"
+        " where status in ('pending', 'sending')"
     )
     moment = clock.now()
     due = []
-    for key, send_after in rows:
+    for key, send_after, status in rows:
         when = datetime.fromisoformat(send_after)
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        if when <= moment:
+        if status == "sending" or when <= moment:
             due.append(key)
     return due
 

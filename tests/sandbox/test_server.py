@@ -29,7 +29,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -40,8 +40,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.sandbox import RateLimit, SandboxClient, SandboxServer, User
+from bot.sandbox.client import SandboxError
 from tests.helpers.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -355,6 +357,52 @@ async def test_fail_next(
     await users.block(alice.id)
     with pytest.raises(Forbidden):
         await bot.send_chat_action(alice.id, "typing")
+
+
+async def test_hang_and_drop_faults(server: SandboxServer, alice: User) -> None:
+    """A read timeout or a closed connection, with the message sent or not: PTB sees
+    `TimedOut` / `NetworkError`, and only a delivering fault leaves a message behind."""
+    await alice.send("hi")
+    request = HTTPXRequest(read_timeout=0.2)
+    async with Bot(TOKEN, base_url=server.base_url, request=request) as slow:
+        server.fail_next("sendMessage", kind="hang", seconds=1, deliver=True)
+        with pytest.raises(TimedOut):
+            await slow.send_message(alice.id, "held, delivered")
+        server.fail_next("sendMessage", kind="hang", seconds=1, deliver=False)
+        with pytest.raises(TimedOut):
+            await slow.send_message(alice.id, "held, lost")
+        server.fail_next("sendMessage", kind="drop", deliver=True, chat_id=alice.id)
+        with pytest.raises(NetworkError, match="RemoteProtocolError"):
+            await slow.send_message(alice.id, "dropped, delivered")
+        server.fail_next("sendMessage", kind="drop", deliver=False)
+        with pytest.raises(NetworkError, match="RemoteProtocolError"):
+            await slow.send_message(alice.id, "dropped, lost")
+        server.fail_next("sendMessage", kind="hang", seconds=0.05, deliver=True)
+        await slow.send_message(alice.id, "slow but in time")
+    texts = [m.text for m in await alice.received()]
+    assert texts == ["held, delivered", "dropped, delivered", "slow but in time"]
+    errors = server.stats()["errors"]
+    assert (errors["sendMessage:hang"], errors["sendMessage:drop"]) == (3, 2)
+
+
+async def test_get_updates_fault_needs_an_update_to_hand_out(
+    server: SandboxServer, alice: User
+) -> None:
+    """A delivering getUpdates fault waits for an answer with updates in it (of its chat)."""
+    server.fail_next("getUpdates", kind="drop", deliver=True, chat_id=alice.id)
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        assert await bot.get_updates() == ()  # nothing to hand out: not taken
+        update_id = await alice.send("bonjour")
+        with pytest.raises(NetworkError):
+            await bot.get_updates()
+        assert server.delivery_count(update_id) == 1
+        assert [u.update_id for u in await bot.get_updates()] == [update_id]
+        assert server.delivery_count(update_id) == 2
+
+
+async def test_unknown_fault_kind_is_refused(users: SandboxClient) -> None:
+    with pytest.raises(SandboxError, match="unknown fault kind"):
+        await users.fail_next("sendMessage", kind="explode")
 
 
 # ---------------------------------------------------------------------- delivery

@@ -1,0 +1,56 @@
+"""`python -m tests.helpers.shifted_bot run`: bots forked, on a word from the test, from one
+process that imported the bot once, each on a clock the test chooses.
+
+Importing the bot takes seconds on a busy machine, much longer than what a crash test is
+about (what the bot does once it runs); twenty restarts would spend most of a test there.
+This process imports everything, then reads its standard input: each line is a clock offset
+in seconds; it forks a bot for it (`bot.clock` moved by that offset, e.g. to the day after
+an event; output appended to `STORM_LOG_PATH`) and writes the bot's process id on its
+standard output. The test kills that bot as a power cut would (SIGKILL). An empty input
+(the test ended) stops it. Test-only: no setting of the bot moves its clock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import timedelta
+
+from bot import clock
+from bot.cli import main
+
+LOG_VARIABLE = "STORM_LOG_PATH"
+
+
+def _bot(offset: float, log_path: str) -> None:
+    """In the forked child: the bot, as `python -m bot run` runs it, never returning."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    clock.set_offset(timedelta(seconds=offset))
+    code = 1
+    try:
+        code = main()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve() -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the bots are reaped as they die
+    log_path = os.environ[LOG_VARIABLE]
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        pid = os.fork()
+        if pid == 0:
+            _bot(float(line), log_path)
+        print(pid, flush=True)
+
+
+if __name__ == "__main__":
+    serve()
