@@ -18,7 +18,7 @@ from bot.db.models.people import Role
 from bot.db.session import Database
 from bot.engine import application as engine
 from bot.engine.capture import CapturingLimiter
-from bot.engine.inbox import InboxQueue
+from bot.engine.inbox import ConfirmingRequest, InboxQueue
 from bot.handlers import (
     aftercare,
     attendance,
@@ -114,6 +114,7 @@ def build_application(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     database = Database(settings.resolved_database_url)
     tracking = outbox.tracking_rate_limiter(settings, AIORateLimiter(max_retries=3))
+    inbox = InboxQueue(database)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .application_class(engine.Engine)
@@ -121,10 +122,14 @@ def build_application(
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .read_timeout(settings.api_timeout_seconds)
-        .get_updates_read_timeout(settings.api_timeout_seconds)
+        .get_updates_request(
+            ConfirmingRequest(
+                inbox, connection_pool_size=1, read_timeout=settings.api_timeout_seconds
+            )
+        )
         .defaults(Defaults(parse_mode="HTML", tzinfo=settings.zone))
         .rate_limiter(CapturingLimiter(tracking))
-        .update_queue(InboxQueue(database))
+        .update_queue(inbox)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

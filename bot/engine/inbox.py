@@ -20,6 +20,7 @@ from sqlalchemy import update as update_rows
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update
+from telegram.request import HTTPXRequest
 
 from bot.db.base import utcnow
 from bot.db.models.inbox import InboxStatus, InboxUpdate
@@ -139,28 +140,55 @@ class InboxQueue(asyncio.Queue[object]):
         super().__init__()
         self.database = database
         self.outage: Outage | None = None  # set at start (`bot.engine.application.start`)
+        self._polling = False  # set by the first `store_fetched` (see `ConfirmingRequest`)
+        self._fetched: list[Update] = []
 
     async def put(self, item: object) -> None:
         """Store, then queue. A database that cannot be written raises `DatabaseUnavailable`:
         the update is not confirmed, so Telegram gives it again later (see `bot.engine.outage`).
+
+        When polling, the updates one `getUpdates` brought are kept aside and stored
+        together by `store_fetched`, then queued, before the next `getUpdates` confirms
+        them: one transaction per batch instead of one per update.
         """
-        if isinstance(item, Update):
-            try:
-                async with self.database.session() as session:
-                    status = await store(session, item)
-            except Exception as error:
-                if not is_database_error(error):
-                    raise
-                if self.outage is not None:
-                    self.outage.failed(error)
-                raise DatabaseUnavailable(describe(error)) from error
+        if not isinstance(item, Update):
+            await super().put(item)
+        elif self._polling:
+            if all(kept.update_id != item.update_id for kept in self._fetched):
+                self._fetched.append(item)  # (Telegram gives them again after a failure)
+        else:
+            await self._store_and_queue([item])
+
+    async def store_fetched(self) -> None:
+        """Before a `getUpdates` (which confirms what the previous one brought): those
+        updates stored in one transaction, then queued. Kept for the next try if the
+        database fails."""
+        self._polling = True
+        if self._fetched:
+            batch = list(self._fetched)
+            await self._store_and_queue(batch)
+            del self._fetched[: len(batch)]
+
+    async def _store_and_queue(self, updates: list[Update]) -> None:
+        statuses: list[str] = []
+        try:
+            async with self.database.session() as session:
+                for update in updates:
+                    statuses.append(await store(session, update))
+        except Exception as error:
+            if not is_database_error(error):
+                raise
             if self.outage is not None:
-                self.outage.succeeded()
-            if status != InboxStatus.NEW:
-                log.info("Update %s was delivered again; already handled", item.update_id)
-                return
-            failpoints.reach("stored")
-        await super().put(item)
+                self.outage.failed(error)
+            raise DatabaseUnavailable(describe(error)) from error
+        if self.outage is not None:
+            self.outage.succeeded()
+        failpoints.reach("stored")
+        for update, status in zip(updates, statuses, strict=True):
+            if status == InboxStatus.NEW:
+                await super().put(update)
+            else:
+                log.info("Update %s was delivered again; already handled", update.update_id)
 
     async def replay(self, bot: Bot) -> int:
         """Updates stored but not handled when the process stopped, back on the queue."""
@@ -176,3 +204,16 @@ class InboxQueue(asyncio.Queue[object]):
         if pending:
             log.info("Inbox: %s update(s) from before the restart to handle", len(pending))
         return len(pending)
+
+
+class ConfirmingRequest(HTTPXRequest):
+    """PTB's connection for `getUpdates` alone (polling): the updates the previous call
+    brought are stored before this call's offset confirms them to Telegram."""
+
+    def __init__(self, inbox: InboxQueue, **options: Any) -> None:
+        super().__init__(**options)
+        self.inbox = inbox
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        await self.inbox.store_fetched()
+        return await super().do_request(*args, **kwargs)

@@ -198,12 +198,15 @@ async def test_random_kills_while_publishing_broadcasting_and_answering(
             deadline - time.monotonic(),
         )
         phases["hello"] = time.monotonic() - began
+        killer.next_part()
 
         async def staff_story() -> None:
             await staff_publishes(staff, deadline)
             phases["published"] = time.monotonic() - began
+            killer.next_part()
             await staff_broadcasts(staff, deadline)
             phases["broadcast"] = time.monotonic() - began
+            killer.next_part()
 
         await all_done(
             {
@@ -216,6 +219,7 @@ async def test_random_kills_while_publishing_broadcasting_and_answering(
             deadline - time.monotonic(),
         )
         phases["everyone told"] = time.monotonic() - began
+        killer.next_part()
 
         # The day after: the bot's clock (from its next start, killed now) and ours move
         # past the round; its scheduler sends the questionnaires.

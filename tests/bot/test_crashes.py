@@ -316,7 +316,7 @@ async def test_random_kills_while_thirty_people_sign_up(
     bot = BotProcess(sandbox, client, settings.data_dir, outbox_rate_per_second="300")
     await bot.start_ready(timeout=START)
     began = time.monotonic()
-    deadline = began + 150
+    deadline = began + 240  # 85 to 105 s alone; CI runs other tests beside it
     tasks = [  # they open the link within the first 25 s, while the bot keeps falling over
         asyncio.create_task(person.sign_up(deadline, after=rng.uniform(0, 25))) for person in people
     ]

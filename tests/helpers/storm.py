@@ -271,6 +271,10 @@ class Killer:
     rng: random.Random
     working: tuple[float, float] = (0.3, 2.5)  # seconds of work before a kill
     starting: tuple[float, float] = (0.05, 0.5)
+    # At most this many kills in one part of the story (`next_part`): on a slow machine a
+    # part would otherwise never end, each life too short to finish its work.
+    per_part: int = 12
+    in_part: int = 0
     while_listening: int = 0
     at: list[float] = field(default_factory=list)  # seconds from the first kill
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -284,7 +288,12 @@ class Killer:
             self.while_listening += await self.bot.listening()
             await self.bot.kill()
             self.at.append(time.monotonic() - self.began)
+            self.in_part += 1
             await self.bot.start()
+
+    def next_part(self) -> None:
+        """The story moved on (published, broadcast, questionnaires): kills may start again."""
+        self.in_part = 0
 
     async def storm(self, done: asyncio.Event, minimum: int) -> None:
         """Kill until `done` is set and at least `minimum` kills were done, then leave the
@@ -292,6 +301,9 @@ class Killer:
         client = self.bot.client
         idle = False
         while not (done.is_set() and self.bot.kills >= minimum):
+            if self.in_part >= self.per_part and not done.is_set():
+                await asyncio.sleep(0.2)  # this part has had its share: let it finish
+                continue
             calls = await bot_calls(client)
             if idle and not done.is_set():
                 assert await eventually(self.bot.listening, START), self.bot.log_tail()
