@@ -181,8 +181,7 @@ class Dispatcher:
     async def reply_floors(self, session: AsyncSession, chat_ids: set[int]) -> dict[int, int]:
         """Where a crash-time probe of an update's replies starts, per chat: the highest
         message id known there (see `store.mark_sending`)."""
-        floors = await store.chat_floors(session, chat_ids)
-        return {chat: max(floors.get(chat, 0), self.tops.get(chat)) for chat in chat_ids}
+        return await store.probe_floors(session, chat_ids, self.tops.get)
 
     def send_replies(self, rows: list[Claimed], then: Callable[[], None] | None = None) -> None:
         """The replies of one update, right after its commit, in order, in a task of their own.

@@ -165,6 +165,17 @@ async def chat_floors(session: AsyncSession, chat_ids: Collection[int]) -> dict[
     return {int(chat_id): int(top) for chat_id, top in rows if top is not None}
 
 
+async def probe_floors(
+    session: AsyncSession, chat_ids: Collection[int], known_top: Callable[[int], int] | None
+) -> dict[int, int]:
+    """Where a crash-time probe starts in each chat: the highest message id known there,
+    from the outbox and from `known_top` (see `mark_sending`)."""
+    floors = await chat_floors(session, chat_ids)
+    return {
+        chat: max(floors.get(chat, 0), known_top(chat) if known_top else 0) for chat in chat_ids
+    }
+
+
 async def claim_due(
     session: AsyncSession,
     *,
@@ -235,11 +246,10 @@ async def mark_sending(
     rows = [row for row in rows if row.id in taken]
     if not rows:
         return []
-    floors = await chat_floors(session, [row.chat_id for row in rows])
+    floors = await probe_floors(session, {row.chat_id for row in rows}, known_top)
     result: list[Claimed] = []
     for row in rows:
-        floor = max(floors.get(row.chat_id, 0), known_top(row.chat_id) if known_top else 0)
-        payload = {**row.payload, "probe_floor": floor}
+        payload = {**row.payload, "probe_floor": floors[row.chat_id]}
         result.append(_claimed(row, payload, row.attempts + 1))
     await session.execute(
         update(OutboxMessage),

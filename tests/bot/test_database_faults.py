@@ -28,13 +28,17 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
-def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def cli_environment(tmp_path: Path, env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without our variables, plus the test's and a data folder."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_")}
-    clean.update({"PASSERELLE_DATA_DIR": str(tmp_path / "data"), **env})
+    return {**clean, "PASSERELLE_DATA_DIR": str(tmp_path / "data"), **env, "PYTHONPATH": str(ROOT)}
+
+
+def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,
-        env={**clean, "PYTHONPATH": str(ROOT)},
+        env=cli_environment(tmp_path, env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -119,18 +123,17 @@ def test_db_upgrade_shows_the_address_without_its_password(tmp_path: Path) -> No
 
 
 def start_demo(tmp_path: Path, url: str) -> subprocess.Popen[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_")}
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "demo"],
         cwd=tmp_path,
-        env={
-            **clean,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "PASSERELLE_DEMO_QUICK": "1",
-            "PASSERELLE_DATA_DIR": str(tmp_path / "data"),
-            "PASSERELLE_DATABASE_URL": url,
-        },
+        env=cli_environment(
+            tmp_path,
+            {
+                "PYTHONUNBUFFERED": "1",
+                "PASSERELLE_DEMO_QUICK": "1",
+                "PASSERELLE_DATABASE_URL": url,
+            },
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
