@@ -6,10 +6,14 @@ PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -52,3 +56,25 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(dialect: str) -> Callable[[Table], Any]:
+    """`INSERT` with `ON CONFLICT` clauses for this dialect (SQLite's and PostgreSQL's share
+    one spelling in SQLAlchemy but are two classes).
+
+    Statements on an update's path are built once per dialect (`functools.cache`) and take
+    their values as parameters: building a SQLAlchemy statement costs more CPU than
+    running it on SQLite.
+    """
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements (no ORM bookkeeping on hot paths)."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found

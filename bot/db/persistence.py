@@ -11,15 +11,16 @@ or a second process sees exactly what is committed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
+from bot.db.base import dialect_of, insert_for, table_of, utcnow
 from bot.db.models import PersistedState
 from bot.db.models.inbox import InboxStatus, InboxUpdate
 from bot.db.session import current_unit
@@ -54,25 +55,32 @@ def _step(data: object, updated_at: datetime) -> Step:
     return Step(data, None, updated_at)
 
 
+_STATE = table_of(PersistedState)
+
+
+@cache
+def _read_person() -> Select[Any]:
+    return select(_STATE.c.namespace, _STATE.c.data, _STATE.c.updated_at).where(
+        tuple_(_STATE.c.namespace, _STATE.c.key).in_(bindparam("rows", expanding=True))
+    )
+
+
 async def load_person(
-    session: AsyncSession, chat_id: int | None, user_id: int
+    session: AsyncSession, chat_id: int | None, user_id: int, conversations: Iterable[str]
 ) -> tuple[dict[str, Step], dict[str, Any]]:
-    """Every conversation this person is in (by name), and their drafts: one query, as
-    every update needs both."""
-    mine = (PersistedState.namespace == USER_DATA) & (PersistedState.key == str(user_id))
+    """Their step in each of `conversations` (by name), and their drafts: one query, by
+    primary key, as every update needs both."""
+    rows = [(USER_DATA, str(user_id))]
     if chat_id is not None:
-        mine = mine | (
-            PersistedState.namespace.like(CONVERSATION_PREFIX + "%")
-            & (PersistedState.key == conversation_key(chat_id, user_id))
-        )
+        key = conversation_key(chat_id, user_id)
+        rows += [(CONVERSATION_PREFIX + name, key) for name in conversations]
     steps: dict[str, Step] = {}
     drafts: dict[str, Any] = {}
-    for row in await session.scalars(select(PersistedState).where(mine)):
-        if row.namespace == USER_DATA:
-            drafts = dict(row.data) if isinstance(row.data, dict) else {}
+    for namespace, data, updated_at in await session.execute(_read_person(), {"rows": rows}):
+        if namespace == USER_DATA:
+            drafts = dict(data) if isinstance(data, dict) else {}
         else:
-            name = row.namespace.removeprefix(CONVERSATION_PREFIX)
-            steps[name] = _step(row.data, row.updated_at)
+            steps[namespace.removeprefix(CONVERSATION_PREFIX)] = _step(data, updated_at)
     return steps, drafts
 
 
@@ -119,27 +127,30 @@ async def save_user_data(session: AsyncSession, user_id: int, data: dict[str, An
     await _put(session, USER_DATA, str(user_id), data or None)
 
 
-async def _put(session: AsyncSession, namespace: str, key: str, data: object) -> None:
-    """Write (or with None, erase) one row as an upsert: two processes writing the same row
-    at once cannot collide on its key; the session's copy of the row is refreshed."""
-    if data is None:
-        await session.execute(
-            delete(PersistedState)
-            .where(PersistedState.namespace == namespace)
-            .where(PersistedState.key == key)
-        )
-        return
-    builder = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    statement = builder(PersistedState).values(
-        namespace=namespace, key=key, data=data, updated_at=utcnow()
-    )
-    upsert = statement.on_conflict_do_update(
+@cache
+def _upsert(dialect: str) -> Any:
+    statement = insert_for(dialect)(_STATE)
+    return statement.on_conflict_do_update(
         index_elements=["namespace", "key"],
         set_={"data": statement.excluded.data, "updated_at": statement.excluded.updated_at},
-    ).returning(PersistedState)
-    await session.scalars(upsert, execution_options={"populate_existing": True})
+    )
+
+
+_ERASE = delete(_STATE).where(_STATE.c.namespace == bindparam("namespace"))
+_ERASE = _ERASE.where(_STATE.c.key == bindparam("key"))
+
+
+async def _put(session: AsyncSession, namespace: str, key: str, data: object) -> None:
+    """Write (or with None, erase) one row as an upsert: two processes writing the same row
+    at once cannot collide on its key. Rows are read as plain values (`load_person`), never
+    as objects a session would keep a stale copy of."""
+    if data is None:
+        await session.execute(_ERASE, {"namespace": namespace, "key": key})
+        return
+    await session.execute(
+        _upsert(dialect_of(session)),
+        {"namespace": namespace, "key": key, "data": data, "updated_at": utcnow()},
+    )
 
 
 async def forget_person(session: AsyncSession, user_id: int) -> None:

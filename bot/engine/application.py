@@ -73,7 +73,9 @@ class Engine(Application[Any, Any, Any, Any, Any, Any]):
 async def _load(application: AnyApplication, turn: Turn, session: Any) -> None:
     if turn.user_id is None:
         return
-    turn.steps, drafts = await persistence.load_person(session, turn.chat_id, turn.user_id)
+    turn.steps, drafts = await persistence.load_person(
+        session, turn.chat_id, turn.user_id, _conversation_names(application)
+    )
     data = application.user_data[turn.user_id]
     data.clear()
     data.update(drafts)
@@ -257,6 +259,10 @@ def conversations(application: AnyApplication) -> list[Conversation]:
         for handler in group
         if isinstance(handler, Conversation)
     ]
+
+
+def _conversation_names(application: AnyApplication) -> list[str]:
+    return [conversation.name for conversation in conversations(application)]
 
 
 async def close_idle(application: Engine) -> None:

@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update
 from telegram.request import HTTPXRequest
 
-from bot.db.base import utcnow
+from bot.db.base import dialect_of, insert_for, table_of, utcnow
 from bot.db.models.inbox import InboxStatus, InboxUpdate
 from bot.db.session import Database
 from bot.engine import failpoints
@@ -44,22 +44,25 @@ def _row(update: Update) -> dict[str, Any]:
     }
 
 
+_INBOX = table_of(InboxUpdate)
+_STATUS = select(_INBOX.c.status).where(_INBOX.c.update_id == bindparam("update_id"))
+
+
+@cache
+def _keep(dialect: str) -> Any:
+    return (
+        insert_for(dialect)(_INBOX)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(_INBOX.c.update_id)
+    )
+
+
 async def store(session: AsyncSession, update: Update) -> str:
     """Keep the update (once); its status: `new` unless it was handled already."""
-    builder = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    stored = await session.scalar(
-        builder(InboxUpdate)
-        .values(**_row(update))
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(InboxUpdate.update_id)
-    )
+    stored = await session.scalar(_keep(dialect_of(session)), _row(update))
     if stored is not None:
         return InboxStatus.NEW
-    status = await session.scalar(
-        select(InboxUpdate.status).where(InboxUpdate.update_id == update.update_id)
-    )
+    status = await session.scalar(_STATUS, {"update_id": update.update_id})
     return str(status or InboxStatus.NEW)
 
 
@@ -69,9 +72,7 @@ async def begin(session: AsyncSession, update: Update) -> bool:
     The update was stored by `InboxQueue.put`; it is stored here only when it came another
     way (PTB's `process_update` called directly).
     """
-    status = await session.scalar(
-        select(InboxUpdate.status).where(InboxUpdate.update_id == update.update_id)
-    )
+    status = await session.scalar(_STATUS, {"update_id": update.update_id})
     if status is None:
         status = await store(session, update)
     return str(status) == InboxStatus.NEW
@@ -100,11 +101,15 @@ def _slim(update: Update) -> dict[str, Any]:
     }
 
 
+_FINISH = update_rows(_INBOX).where(_INBOX.c.update_id == bindparam("done_id"))
+
+
 async def finish(
     session: AsyncSession, update: Update, *, error: str | None = None, scrub: bool = False
 ) -> None:
     """Done (or failed), keeping only `_slim`, or with `scrub` only its id (for duplicates)."""
     values: dict[str, Any] = {
+        "done_id": update.update_id,
         "status": InboxStatus.FAILED if error else InboxStatus.DONE,
         "handled_at": utcnow(),
         "error": error,
@@ -112,9 +117,7 @@ async def finish(
     }
     if scrub:
         values["user_id"] = None
-    await session.execute(
-        update_rows(InboxUpdate).where(InboxUpdate.update_id == update.update_id).values(**values)
-    )
+    await session.execute(_FINISH, values)
 
 
 async def last_update(session: AsyncSession, update_id: int, bot: Bot) -> Update | None:

@@ -105,6 +105,7 @@ class Sent:
 
     row_id: int
     message_id: int
+    reply: bool = False  # a reply row: dropped once delivered (see `replies.drop_delivered`)
 
 
 Outcome = Sent | Recorder
@@ -421,7 +422,7 @@ class Dispatcher:
             self.journal.record(row.id, message_id)  # synchronous: see journal.py
         # The table holds the id, except for replies, dropped once delivered (see replies.py).
         self.tops.note(row.chat_id, message_id, durable=row.kind == replies.KIND)
-        return Sent(row.id, message_id)
+        return Sent(row.id, message_id, reply=row.kind == replies.KIND)
 
     async def _settle_unanswered(self, row: Claimed, flight: _Flight, error: Exception) -> Outcome:
         """The request went out but no answer came back: Telegram may have delivered it.
@@ -546,16 +547,19 @@ class Dispatcher:
         """Commit the outcomes; False if given up. While the database is down (see
         `database_trouble`) it tries again and again, up to the stop: giving up then would
         leave rows `sending` that Telegram has, until a restart sends them again."""
-        sent = [(o.row_id, o.message_id) for o in outcomes if isinstance(o, Sent)]
+        sent = [(o.row_id, o.message_id) for o in outcomes if isinstance(o, Sent) and not o.reply]
+        delivered = [o.row_id for o in outcomes if isinstance(o, Sent) and o.reply]
         others = [o for o in outcomes if not isinstance(o, Sent)]
         attempt = 0
         while True:
             try:
                 async with self.database.session() as session:
                     await store.mark_sent(session, sent)
+                    await replies.drop_delivered(session, delivered)
                     for record in others:
                         await record(session)
-                    await replies.drop_delivered(session)
+                    if others:  # a reply refused or given up is dropped too
+                        await replies.drop_delivered(session)
                 return True
             except Exception as error:
                 down = self.database_trouble(error)

@@ -21,15 +21,16 @@ edit sent twice shows the same thing, a callback answered twice is refused harml
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, InputFile, TelegramObject
 
 from bot import clock
+from bot.db.base import table_of
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.outbox.compose import Buttons, Payload, compose, encode
 from bot.outbox.store import Claimed, insert_once
@@ -207,9 +208,22 @@ async def release_leftovers(session: AsyncSession) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def drop_delivered(session: AsyncSession) -> None:
+_DROP = delete(table_of(OutboxMessage)).where(
+    table_of(OutboxMessage).c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+async def drop_delivered(session: AsyncSession, row_ids: Sequence[int] | None = None) -> None:
     """Delivered replies are not kept: they repeat what people typed, and the chat's
-    highest message id they carry is in the tracker's journal already."""
+    highest message id they carry is in the tracker's journal already.
+
+    With `row_ids` (replies just delivered, the hot path) those rows, by key; without,
+    every reply row marked sent or failed (refused, given up), which reads every such row.
+    """
+    if row_ids is not None:
+        if row_ids:
+            await session.execute(_DROP, {"ids": list(row_ids)})
+        return
     await session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.kind == KIND)

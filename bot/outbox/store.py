@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.db.base import dialect_of, insert_for, table_of
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.db.models.people import Person
 from bot.outbox.compose import Buttons, compose
@@ -69,17 +70,21 @@ async def enqueue(
     return True
 
 
+_OUTBOX = table_of(OutboxMessage)
+
+
+@cache
+def _insert_once(dialect: str) -> Any:
+    return (
+        insert_for(dialect)(_OUTBOX)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_OUTBOX.c.id)
+    )
+
+
 async def insert_once(session: AsyncSession, row: dict[str, Any]) -> int | None:
     """The new row's id, or None when its key is already queued (one statement)."""
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        builder(OutboxMessage)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage.id)
-    )
-    row_id = await session.scalar(statement)
+    row_id = await session.scalar(_insert_once(dialect_of(session)), row)
     return int(row_id) if row_id is not None else None
 
 
@@ -152,16 +157,19 @@ async def recover(session: AsyncSession, row_ids: Collection[int] | None = None)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+_FLOORS = (
+    select(_OUTBOX.c.chat_id, func.max(_OUTBOX.c.telegram_message_id))
+    .where(_OUTBOX.c.chat_id.in_(bindparam("chats", expanding=True)))
+    .where(_OUTBOX.c.telegram_message_id.is_not(None))
+    .group_by(_OUTBOX.c.chat_id)
+)
+
+
 async def chat_floors(session: AsyncSession, chat_ids: Collection[int]) -> dict[int, int]:
     """The highest Telegram message id the outbox recorded in each of these chats."""
     if not chat_ids:
         return {}
-    rows = await session.execute(
-        select(OutboxMessage.chat_id, func.max(OutboxMessage.telegram_message_id))
-        .where(OutboxMessage.chat_id.in_(list(chat_ids)))
-        .where(OutboxMessage.telegram_message_id.is_not(None))
-        .group_by(OutboxMessage.chat_id)
-    )
+    rows = await session.execute(_FLOORS, {"chats": list(chat_ids)})
     return {int(chat_id): int(top) for chat_id, top in rows if top is not None}
 
 

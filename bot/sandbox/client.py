@@ -148,7 +148,10 @@ class SandboxClient:
         return message
 
     async def _messages(self, path: str, **query: Any) -> list[BotMessage]:
-        raw = await self._request("GET", path, **query)
+        return await self.as_messages(await self._request("GET", path, **query))
+
+    async def as_messages(self, raw: list[dict[str, Any]]) -> list[BotMessage]:
+        """Messages as the sandbox's views give them (over HTTP, or in-process)."""
         return [await self._to_message(item) for item in raw]
 
     # ------------------------------------------------------------------ users
