@@ -72,14 +72,30 @@ class _SqliteConnection(aiosqlite.Connection):
     time; those still go through the thread, so a wait never blocks the event loop. Every
     other statement runs while this transaction holds the lock, or reads a snapshot, and
     returns in microseconds.
+
+    The two threads never use the connection at once: while a call is queued or running in
+    aiosqlite's thread (even one whose caller was cancelled), the next calls queue behind
+    it there, in order.
     """
 
+    _queued = 0  # calls handed to the thread (counted in the event loop's thread)
+    _finished = 0  # calls the thread is done with (counted in that thread)
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if args and isinstance(args[0], str) and _may_wait(args[0]):
-            return await super()._execute(fn, *args, **kwargs)
+        if self._queued != self._finished or (
+            args and isinstance(args[0], str) and _may_wait(args[0])
+        ):
+            self._queued += 1
+            return await super()._execute(self._counted, fn, *args, **kwargs)
         if not self._running or self._connection is None:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
+
+    def _counted(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self._finished += 1
 
 
 def _may_wait(sql: str) -> bool:
