@@ -11,6 +11,7 @@ put back on the queue at the next start (`replay`), and one delivered twice is h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from functools import cache
@@ -31,6 +32,7 @@ from bot.engine.outage import DatabaseUnavailable, Outage, describe, is_database
 log = logging.getLogger(__name__)
 
 KEEP_HANDLED = timedelta(days=2)
+FETCH_WAIT_SECONDS = 1.0  # at most, before fetching more updates (see `store_fetched`)
 
 
 def _row(update: Update) -> dict[str, Any]:
@@ -145,6 +147,18 @@ class InboxQueue(asyncio.Queue[object]):
         self.outage: Outage | None = None  # set at start (`bot.engine.application.start`)
         self._polling = False  # set by the first `store_fetched` (see `ConfirmingRequest`)
         self._fetched: list[Update] = []
+        self._drained = asyncio.Event()  # nothing waits in the queue
+        self._drained.set()
+
+    def _put(self, item: object) -> None:
+        super()._put(item)
+        self._drained.clear()
+
+    def _get(self) -> object:
+        item = super()._get()
+        if self.empty():
+            self._drained.set()
+        return item
 
     async def put(self, item: object) -> None:
         """Store, then queue. A database that cannot be written raises `DatabaseUnavailable`:
@@ -171,6 +185,11 @@ class InboxQueue(asyncio.Queue[object]):
             batch = list(self._fetched)
             await self._store_and_queue(batch)
             del self._fetched[: len(batch)]
+        # Updates are handled one at a time: fetching more before the queue is empty only
+        # makes more, smaller batches (a request and a transaction each). Telegram keeps
+        # them meanwhile; the wait is capped so that a long update does not hold the rest.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drained.wait(), FETCH_WAIT_SECONDS)
 
     async def _store_and_queue(self, updates: list[Update]) -> None:
         statuses: list[str] = []
