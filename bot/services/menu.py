@@ -17,7 +17,7 @@ from bot import clock
 from bot.db.models.events import Event, EventStatus, Registration, RegistrationStatus, Site
 from bot.db.models.people import CandidateProfile, EmployerProfile, Person, Role
 from bot.db.session import Database
-from bot.services.signup import open_events
+from bot.services.signup import count_open_events
 
 ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING)
 
@@ -50,13 +50,14 @@ async def situation(database: Database, telegram_id: int, staff_ids: list[int]) 
         person = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
         upcoming = await _next_event(session, person.id) if person else None
         has_card = person is not None and await _has_card(session, person)
+        open_events = await count_open_events(session)
     return Situation(
         first_name=person.first_name if person else "",
         role=person.role if person else None,
         is_staff=telegram_id in staff_ids or (person is not None and person.role == Role.STAFF),
         has_card=has_card,
         next_event=upcoming,
-        open_events=len(await open_events(database)),
+        open_events=open_events,
     )
 
 

@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot import clock
-from bot.db.base import utcnow
-from bot.db.models.events import Event, EventStatus, Registration, RegistrationStatus
+from bot.db.base import table_of, utcnow
+from bot.db.models.events import (
+    EligibilityQuestion,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Site,
+)
 from bot.db.models.people import CandidateProfile, EmployerProfile, Person, Role
 from bot.db.session import Database
 from bot.services.invitations import find_invitation, is_open
@@ -141,10 +148,58 @@ def _with_details() -> Any:
     return select(Event).options(selectinload(Event.sites), selectinload(Event.questions))
 
 
+_EVENTS, _SITES, _QUESTIONS = table_of(Event), table_of(Site), table_of(EligibilityQuestion)
+_ONE_EVENT = select(
+    _EVENTS.c.id,
+    _EVENTS.c.name,
+    _EVENTS.c.starts_at,
+    _EVENTS.c.status,
+    _EVENTS.c.registration_deadline,
+).where(_EVENTS.c.id == bindparam("event_id"))
+_ITS_SITES = (
+    select(_SITES.c.id, _SITES.c.name, _SITES.c.remote)
+    .where(_SITES.c.event_id == bindparam("event_id"))
+    .order_by(_SITES.c.position, _SITES.c.id)
+)
+_ITS_QUESTIONS = (
+    select(_QUESTIONS.c.id, _QUESTIONS.c.text, _QUESTIONS.c.admitting_answer)
+    .where(_QUESTIONS.c.event_id == bindparam("event_id"))
+    .order_by(_QUESTIONS.c.position, _QUESTIONS.c.id)
+)
+
+
 async def event_view(database: Database, event_id: int) -> EventView | None:
+    """One event as a sign-up step shows it. Read as plain rows: every step of every
+    sign-up reads it, and loading ORM objects cost more than the queries."""
+    key = {"event_id": event_id}
     async with database.session() as session:
-        event = await session.scalar(_with_details().where(Event.id == event_id))
-        return _event_view(event) if event else None
+        event = (await session.execute(_ONE_EVENT, key)).first()
+        if event is None:
+            return None
+        sites = [SiteChoice(*row) for row in await session.execute(_ITS_SITES, key)]
+        questions = [Question(*row) for row in await session.execute(_ITS_QUESTIONS, key)]
+    return EventView(
+        id=event.id,
+        name=event.name,
+        starts_at=event.starts_at,
+        is_open=is_open(event.status, event.starts_at, event.registration_deadline, clock.now()),
+        sites=tuple(sites),
+        questions=tuple(questions),
+    )
+
+
+_OPEN = select(_EVENTS.c.status, _EVENTS.c.starts_at, _EVENTS.c.registration_deadline).where(
+    _EVENTS.c.status == EventStatus.OPEN
+)
+
+
+async def count_open_events(session: AsyncSession) -> int:
+    """How many events people can still sign up for (the menu only needs the number)."""
+    now = clock.now()
+    return sum(
+        is_open(status, starts, deadline, now)
+        for status, starts, deadline in await session.execute(_OPEN)
+    )
 
 
 async def open_events(database: Database) -> list[EventView]:
