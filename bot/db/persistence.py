@@ -11,7 +11,7 @@ or a second process sees exactly what is committed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -84,6 +84,28 @@ async def load_person(
     return steps, drafts
 
 
+async def save_person(
+    session: AsyncSession,
+    chat_id: int | None,
+    user_id: int,
+    steps: Mapping[str, object | None],
+    update_id: int | None,
+    drafts: dict[str, Any] | None,
+) -> None:
+    """What one update changed for one person: its steps (by conversation name; None ends
+    one) and, unless None, its drafts (empty: erased). Every update writes both, so they
+    go together (`_write`)."""
+    rows: list[tuple[str, str, object]] = []
+    if chat_id is not None:
+        key = conversation_key(chat_id, user_id)
+        for name, state in steps.items():
+            data = None if state is None else {"state": state, "update": update_id}
+            rows.append((CONVERSATION_PREFIX + name, key, data))
+    if drafts is not None:
+        rows.append((USER_DATA, str(user_id), drafts or None))
+    await _write(session, rows)
+
+
 async def save_step(
     session: AsyncSession,
     name: str,
@@ -136,21 +158,31 @@ def _upsert(dialect: str) -> Any:
     )
 
 
-_ERASE = delete(_STATE).where(_STATE.c.namespace == bindparam("namespace"))
-_ERASE = _ERASE.where(_STATE.c.key == bindparam("key"))
+_ERASE = delete(_STATE).where(
+    tuple_(_STATE.c.namespace, _STATE.c.key).in_(bindparam("rows", expanding=True))
+)
 
 
 async def _put(session: AsyncSession, namespace: str, key: str, data: object) -> None:
-    """Write (or with None, erase) one row as an upsert: two processes writing the same row
-    at once cannot collide on its key. Rows are read as plain values (`load_person`), never
-    as objects a session would keep a stale copy of."""
-    if data is None:
-        await session.execute(_ERASE, {"namespace": namespace, "key": key})
-        return
-    await session.execute(
-        _upsert(dialect_of(session)),
-        {"namespace": namespace, "key": key, "data": data, "updated_at": utcnow()},
-    )
+    await _write(session, [(namespace, key, data)])
+
+
+async def _write(session: AsyncSession, rows: Sequence[tuple[str, str, object]]) -> None:
+    """Write (or with None, erase) rows (namespace, key, data): upserts, so two processes
+    writing the same row at once cannot collide on its key; one statement for the writes
+    and one for the erasures, whatever their number. Rows are read as plain values
+    (`load_person`), never as objects a session would keep a stale copy of."""
+    now = utcnow()
+    kept = [
+        {"namespace": namespace, "key": key, "data": data, "updated_at": now}
+        for namespace, key, data in rows
+        if data is not None
+    ]
+    erased = [(namespace, key) for namespace, key, data in rows if data is None]
+    if kept:
+        await session.execute(_upsert(dialect_of(session)), kept)
+    if erased:
+        await session.execute(_ERASE, {"rows": erased})
 
 
 async def forget_person(session: AsyncSession, user_id: int) -> None:

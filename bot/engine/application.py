@@ -85,14 +85,15 @@ async def _load(application: AnyApplication, turn: Turn, session: Any) -> None:
 async def _save(application: AnyApplication, turn: Turn, session: Any) -> None:
     if turn.user_id is None or turn.forgotten:
         return
-    for name, state in turn.changed_steps.items():
-        if turn.chat_id is not None:
-            await persistence.save_step(
-                session, name, turn.chat_id, turn.user_id, state, turn.update.update_id
-            )
     data = application.user_data.get(turn.user_id, {})
-    if data != turn.user_data_before:
-        await persistence.save_user_data(session, turn.user_id, dict(data))
+    await persistence.save_person(
+        session,
+        turn.chat_id,
+        turn.user_id,
+        turn.changed_steps,
+        turn.update.update_id,
+        dict(data) if data != turn.user_data_before else None,
+    )
 
 
 async def _replies(
