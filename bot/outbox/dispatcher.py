@@ -93,7 +93,7 @@ IDLE_POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 RECORD_ATTEMPTS = 5
 RECORD_BACKOFF_MAX_SECONDS = 5.0
-WRITE_LINGER_SECONDS = 0.05
+WRITE_LINGER_SECONDS = 0.01
 UNREACHABLE_ERRORS = ("chat not found", "user is deactivated", "bot was blocked")
 
 Recorder = Callable[[AsyncSession], Awaitable[None]]
