@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
+from sqlalchemy import bindparam, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import dialect_of, insert_for, table_of, utcnow
@@ -58,11 +58,9 @@ def _step(data: object, updated_at: datetime) -> Step:
 _STATE = table_of(PersistedState)
 
 
-@cache
-def _read_person() -> Select[Any]:
-    return select(_STATE.c.namespace, _STATE.c.data, _STATE.c.updated_at).where(
-        tuple_(_STATE.c.namespace, _STATE.c.key).in_(bindparam("rows", expanding=True))
-    )
+_READ_PERSON = select(_STATE.c.namespace, _STATE.c.data, _STATE.c.updated_at).where(
+    tuple_(_STATE.c.namespace, _STATE.c.key).in_(bindparam("rows", expanding=True))
+)
 
 
 async def load_person(
@@ -76,7 +74,7 @@ async def load_person(
         rows += [(CONVERSATION_PREFIX + name, key) for name in conversations]
     steps: dict[str, Step] = {}
     drafts: dict[str, Any] = {}
-    for namespace, data, updated_at in await session.execute(_read_person(), {"rows": rows}):
+    for namespace, data, updated_at in await session.execute(_READ_PERSON, {"rows": rows}):
         if namespace == USER_DATA:
             drafts = dict(data) if isinstance(data, dict) else {}
         else:
@@ -120,12 +118,8 @@ async def save_step(
     data: dict[str, object] = {"state": state, "update": update_id}
     if nudged:
         data["nudged"] = True
-    await _put(
-        session,
-        CONVERSATION_PREFIX + name,
-        conversation_key(chat_id, user_id),
-        None if state is None else data,
-    )
+    key = conversation_key(chat_id, user_id)
+    await _write(session, [(CONVERSATION_PREFIX + name, key, None if state is None else data)])
 
 
 async def idle_steps(
@@ -145,10 +139,6 @@ async def idle_steps(
     return found
 
 
-async def save_user_data(session: AsyncSession, user_id: int, data: dict[str, Any]) -> None:
-    await _put(session, USER_DATA, str(user_id), data or None)
-
-
 @cache
 def _upsert(dialect: str) -> Any:
     statement = insert_for(dialect)(_STATE)
@@ -161,10 +151,6 @@ def _upsert(dialect: str) -> Any:
 _ERASE = delete(_STATE).where(
     tuple_(_STATE.c.namespace, _STATE.c.key).in_(bindparam("rows", expanding=True))
 )
-
-
-async def _put(session: AsyncSession, namespace: str, key: str, data: object) -> None:
-    await _write(session, [(namespace, key, data)])
 
 
 async def _write(session: AsyncSession, rows: Sequence[tuple[str, str, object]]) -> None:

@@ -208,9 +208,8 @@ async def release_leftovers(session: AsyncSession) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-_DROP = delete(table_of(OutboxMessage)).where(
-    table_of(OutboxMessage).c.id.in_(bindparam("ids", expanding=True))
-)
+_OUTBOX = table_of(OutboxMessage)
+_DROP = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
 async def drop_delivered(session: AsyncSession, row_ids: Sequence[int] | None = None) -> None:

@@ -205,7 +205,7 @@ async def claim_due(
     )
     if busy_chats:
         query = query.where(OutboxMessage.chat_id.not_in(list(busy_chats)))
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         # Several bot processes may share the database: another one's claim is skipped, not
         # waited for, and a chat another process is sending to keeps its messages in order.
         sending = select(OutboxMessage.chat_id).where(OutboxMessage.status == OutboxStatus.SENDING)
