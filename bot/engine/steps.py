@@ -869,12 +869,14 @@ class Form(Generic[D]):
         if read == (choices.done_value, None):
             if not chosen and choices.at_least_one is not None:
                 await query.answer(at.tr.plain(choices.at_least_one), show_alert=True)
+                await self._redraw(at, step, choices)
                 return None
             await query.answer()
             return await self._finish(at, step, choices, chosen, list(options.values()))
         option = options.get(read)
-        if option is None:
+        if option is None:  # e.g. "Autres secteurs" on an older copy of the question
             await query.answer(at.tr.plain(NOT_VALID), show_alert=True)
+            await self._redraw(at, step, choices)
             return None
         if option.kept in chosen:
             chosen = [item for item in chosen if item != option.kept]
@@ -883,15 +885,24 @@ class Form(Generic[D]):
         else:
             # Never moves on by itself: the person said when they are done.
             await query.answer(at.tr.plain(FULL_CHOICE, count=choices.at_most), show_alert=True)
+            await self._redraw(at, step, choices)
             return None
         await query.answer()
         self._choose(at, step, choices, chosen)
+        await self._redraw(at, step, choices)
+        return None
+
+    async def _redraw(self, at: At[D], step: Step[D], choices: Choices[D]) -> None:
+        """The ticks and buttons as stored, on the message pressed. Also after a refusal: a
+        screen that disagrees with the draft (an older copy of the question, an edit that
+        came late) shows the truth again, so the person sees what to press."""
+        query = at.update.callback_query
+        assert query is not None
         markup = await self._keyboard(at, step)
         if choices.redraw_text:
             await query.edit_message_text(await self._prompt(at, step), reply_markup=markup)
         else:
             await query.edit_message_reply_markup(reply_markup=markup)
-        return None
 
     def _choose(self, at: At[D], step: Step[D], choices: Choices[D], chosen: list[str]) -> None:
         if choices.choose is not None:

@@ -166,10 +166,16 @@ class Dispatcher:
         if ambiguous:
             await self._settle_in_flight(ambiguous)
         async with self.database.session() as session:
-            await replies.release_leftovers(session)  # replies a crash left unsent
+            leftovers = await replies.claim_leftovers(session, self.tops.get)
         if self.journal is not None:
             self.journal.clear()
         self._writer = asyncio.create_task(self._write_results(), name="outbox-writer")
+        by_chat: dict[int, list[Claimed]] = {}
+        for row in leftovers:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        for rows in by_chat.values():
+            # Replies a crash left unsent go first: a chat's later replies wait for them.
+            self.send_replies(rows)
         self._tasks = [
             asyncio.create_task(self._work(), name=f"outbox-worker-{index}")
             for index in range(self.concurrency)

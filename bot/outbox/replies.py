@@ -21,11 +21,11 @@ edit sent twice shows the same thing, a callback answered twice is refused harml
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, InputFile, TelegramObject
 
@@ -33,12 +33,12 @@ from bot import clock
 from bot.db.base import table_of
 from bot.db.models.outbox import OutboxMessage, OutboxStatus
 from bot.outbox.compose import Buttons, Payload, compose, encode
-from bot.outbox.store import Claimed, insert_once
+from bot.outbox.store import Claimed, insert_once, mark_sending
 
 KIND = "reply"
 CALL_KEY = "call"
 # The dispatcher's own loop leaves reply rows to `send_replies` for this long; after a crash
-# `release_leftovers` makes them due at once.
+# `claim_leftovers` takes them at once.
 GRACE = timedelta(minutes=5)
 
 # Calls that show something to the person; they wait for the update's commit.
@@ -196,16 +196,22 @@ async def enqueue_reply(
     return rows
 
 
-async def release_leftovers(session: AsyncSession) -> int:
-    """Replies a crash left unsent become due at once (the dispatcher sends them)."""
-    result = await session.execute(
-        update(OutboxMessage)
+async def claim_leftovers(
+    session: AsyncSession, known_top: Callable[[int], int] | None = None
+) -> list[Claimed]:
+    """Replies a crash left unsent, oldest first, taken for sending (see `store.mark_sending`).
+
+    The dispatcher sends them at start through `send_replies`, before any reply of an update
+    handled after the restart: sent by its loop instead, an old screen could land after a
+    newer one (a ticked choice shown that the person has since unticked).
+    """
+    rows = await session.scalars(
+        select(OutboxMessage)
         .where(OutboxMessage.kind == KIND)
         .where(OutboxMessage.status == OutboxStatus.PENDING)
-        .where(OutboxMessage.send_after > clock.now())
-        .values(send_after=clock.now())
+        .order_by(OutboxMessage.id)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await mark_sending(session, list(rows), known_top)
 
 
 _OUTBOX = table_of(OutboxMessage)

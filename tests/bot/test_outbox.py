@@ -12,6 +12,7 @@ from bot import clock
 from bot.context import services
 from bot.db.session import Database
 from bot.outbox import enqueue, wake
+from bot.outbox.replies import enqueue_reply
 from bot.sandbox.client import SandboxClient, User
 from tests.conftest import BotRunner, Sql
 from tests.helpers.waiting import drained, eventually
@@ -289,3 +290,32 @@ async def test_person_without_telegram_chat_is_kept_unreachable_not_sent(
     ]
     stats = await client.stats()
     assert stats["sends_total"] == 0
+
+
+async def test_replies_a_crash_left_unsent_go_out_before_newer_ones(
+    bot_runner: BotRunner, client: SandboxClient, sql: Sql
+) -> None:
+    """A crash after an update's commit leaves its replies unsent. They go out at the restart,
+    before the replies of what the person sends next: an old screen landing late would show a
+    step the person has already left (a tick they have since removed)."""
+    alice = await started(client, 1011)
+    last = (await alice.received())[-1]
+    await bot_runner.stop()
+    database = Database(bot_runner.settings.resolved_database_url)
+    async with database.session() as session:
+        for index in (1, 2):  # two rows of one chat: the dispatcher's loop spaces them by 1 s
+            await enqueue_reply(
+                session,
+                key=f"left:{index}",
+                chat_id=1011,
+                endpoint="sendMessage",
+                data={"chat_id": 1011, "text": f"Écran {index}"},
+                floor=None,
+            )
+    await database.dispose()
+    await bot_runner.start()
+    await alice.send("bonjour")  # handled at once, answered directly
+    await bot_runner.handled(client)
+    order = [m.text for m in await alice.received() if m.message_id > last.message_id]
+    assert order[:2] == ["Écran 1", "Écran 2"], order
+    assert len(order) > 2 and "Écran" not in " ".join(order[2:]), order

@@ -18,7 +18,10 @@ from tests.helpers.signup import (
     AGREE,
     CONFIRM,
     CONSENT,
+    DONE,
+    JOB_Q,
     NAME_Q,
+    SECTORS_Q,
     SIGNED_UP,
     SUMMARY,
     answers_texts,
@@ -216,3 +219,35 @@ async def test_an_old_event_button_never_ends_a_sign_up_in_progress(
     assert t("Sign-ups for this event are closed.") in await answers_texts(yan)
     await tap(yan, its_me(yan))  # the sign-up goes on
     await asked(yan, "How old are you?")
+
+
+async def test_a_tick_list_pressed_on_an_older_copy_shows_the_truth_again(
+    bot_runner: BotRunner, client: SandboxClient, settings: Settings
+) -> None:
+    """Two copies of one tick list (the question came again after a word typed at it).
+    "Autres secteurs" pressed on the first opens every sector there; pressed then on the
+    second, where it is no longer offered, it is refused and that copy is redrawn with every
+    sector, so the person sees what to press instead of a button that does nothing."""
+    codes = await make_event(settings)
+    lina = client.user(5110, first_name="Lina")
+    await lina.command("start", codes.candidate)
+    await tap(lina, AGREE)
+    await tap(lina, its_me(lina))
+    await tap(lina, "26-35")
+    first = await asked(lina, SECTORS_Q)
+    more = "➕ " + t("Other sectors")
+    more_data = next(data for label, data in first.buttons[-2] if label == more)
+    await lina.send("bonjour")  # the question comes again: a second copy
+    assert await eventually(lambda: _count(lina, SECTORS_Q, first.message_id, 1))
+    second = [m for m in await lina.received() if says(SECTORS_Q)(m)][-1]
+    assert second.message_id > first.message_id and more in second.button_labels
+    await lina.press_data(more_data, first.message_id)
+    await bot_runner.handled(client)
+    await lina.press_data(more_data, second.message_id)
+    await bot_runner.handled(client)
+    shown = {m.message_id: m.button_labels for m in await lina.received()}
+    assert more not in shown[first.message_id] and more not in shown[second.message_id]
+    assert shown[second.message_id] == shown[first.message_id]
+    await tap(lina, "Industrie")  # further down the whole list
+    await tap(lina, DONE)
+    await asked(lina, JOB_Q)
