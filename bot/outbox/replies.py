@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, InputFile, TelegramObject
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, TelegramObject
 
 from bot import clock
 from bot.db.base import table_of
@@ -80,6 +80,12 @@ class NotPlain(Exception):
     """Buttons other than plain callback buttons: the call is kept as it is."""
 
 
+# Read off the class (not `to_dict`, which costs more than the rest of the check).
+_OTHER_BUTTON_FIELDS = tuple(
+    sorted(set(InlineKeyboardButton.__slots__) - {"text", "callback_data"})
+)
+
+
 def _callback_buttons(markup: object) -> Buttons | None:
     """The buttons as (label, data) rows; None without a markup; NotPlain for other kinds."""
     if markup is None:
@@ -90,10 +96,9 @@ def _callback_buttons(markup: object) -> Buttons | None:
     for row in markup.inline_keyboard:
         line: list[tuple[str, str]] = []
         for item in row:
-            if not isinstance(item.callback_data, str) or set(item.to_dict()) != {
-                "text",
-                "callback_data",
-            }:
+            if not isinstance(item.callback_data, str) or any(
+                getattr(item, name) is not None for name in _OTHER_BUTTON_FIELDS
+            ):
                 raise NotPlain
             line.append((item.text, item.callback_data))
         rows.append(line)
