@@ -9,12 +9,12 @@ registrations.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -126,89 +126,81 @@ class EmployerAnswers:
 SignUpAnswers = CandidateAnswers | EmployerAnswers
 
 
-def _is_open(event: Event) -> bool:
-    return is_open(event.status, event.starts_at, event.registration_deadline, clock.now())
-
-
-def _event_view(event: Event) -> EventView:
-    return EventView(
-        id=event.id,
-        name=event.name,
-        starts_at=event.starts_at,
-        is_open=_is_open(event),
-        sites=tuple(SiteChoice(site.id, site.name, site.remote) for site in event.sites),
-        questions=tuple(
-            Question(question.id, question.text, question.admitting_answer)
-            for question in event.questions
-        ),
-    )
-
-
-def _with_details() -> Any:
-    return select(Event).options(selectinload(Event.sites), selectinload(Event.questions))
-
-
 _EVENTS, _SITES, _QUESTIONS = table_of(Event), table_of(Site), table_of(EligibilityQuestion)
-_ONE_EVENT = select(
+_EVENT = select(
     _EVENTS.c.id,
     _EVENTS.c.name,
     _EVENTS.c.starts_at,
     _EVENTS.c.status,
     _EVENTS.c.registration_deadline,
-).where(_EVENTS.c.id == bindparam("event_id"))
-_ITS_SITES = (
-    select(_SITES.c.id, _SITES.c.name, _SITES.c.remote)
-    .where(_SITES.c.event_id == bindparam("event_id"))
+)
+_ONE_EVENT = _EVENT.where(_EVENTS.c.id == bindparam("event_id"))
+_OPEN_EVENTS = _EVENT.where(_EVENTS.c.status == EventStatus.OPEN).order_by(_EVENTS.c.starts_at)
+_SITES_OF = (
+    select(_SITES.c.event_id, _SITES.c.id, _SITES.c.name, _SITES.c.remote)
+    .where(_SITES.c.event_id.in_(bindparam("event_ids", expanding=True)))
     .order_by(_SITES.c.position, _SITES.c.id)
 )
-_ITS_QUESTIONS = (
-    select(_QUESTIONS.c.id, _QUESTIONS.c.text, _QUESTIONS.c.admitting_answer)
-    .where(_QUESTIONS.c.event_id == bindparam("event_id"))
+_QUESTIONS_OF = (
+    select(_QUESTIONS.c.event_id, _QUESTIONS.c.id, _QUESTIONS.c.text, _QUESTIONS.c.admitting_answer)
+    .where(_QUESTIONS.c.event_id.in_(bindparam("event_ids", expanding=True)))
     .order_by(_QUESTIONS.c.position, _QUESTIONS.c.id)
 )
 
 
+# id, name, starts_at, status, registration_deadline
+_EventRow = Row[Any, Any, Any, Any, Any]
+
+
+def _is_open(event: _EventRow, now: datetime) -> bool:
+    return is_open(event.status, event.starts_at, event.registration_deadline, now)
+
+
+async def _views(session: AsyncSession, events: Sequence[_EventRow]) -> list[EventView]:
+    """Events as sign-up steps show them, with their sites and questions. Read as plain
+    rows: every step of every sign-up reads one, and ORM objects cost more than the queries."""
+    if not events:
+        return []
+    ids = {"event_ids": [event.id for event in events]}
+    sites: dict[int, list[SiteChoice]] = {event.id: [] for event in events}
+    for event_id, *site in await session.execute(_SITES_OF, ids):
+        sites[event_id].append(SiteChoice(*site))
+    questions: dict[int, list[Question]] = {event.id: [] for event in events}
+    for event_id, *question in await session.execute(_QUESTIONS_OF, ids):
+        questions[event_id].append(Question(*question))
+    now = clock.now()
+    return [
+        EventView(
+            id=event.id,
+            name=event.name,
+            starts_at=event.starts_at,
+            is_open=_is_open(event, now),
+            sites=tuple(sites[event.id]),
+            questions=tuple(questions[event.id]),
+        )
+        for event in events
+    ]
+
+
 async def event_view(database: Database, event_id: int) -> EventView | None:
-    """One event as a sign-up step shows it. Read as plain rows: every step of every
-    sign-up reads it, and loading ORM objects cost more than the queries."""
-    key = {"event_id": event_id}
     async with database.session() as session:
-        event = (await session.execute(_ONE_EVENT, key)).first()
-        if event is None:
-            return None
-        sites = [SiteChoice(*row) for row in await session.execute(_ITS_SITES, key)]
-        questions = [Question(*row) for row in await session.execute(_ITS_QUESTIONS, key)]
-    return EventView(
-        id=event.id,
-        name=event.name,
-        starts_at=event.starts_at,
-        is_open=is_open(event.status, event.starts_at, event.registration_deadline, clock.now()),
-        sites=tuple(sites),
-        questions=tuple(questions),
-    )
-
-
-_OPEN = select(_EVENTS.c.status, _EVENTS.c.starts_at, _EVENTS.c.registration_deadline).where(
-    _EVENTS.c.status == EventStatus.OPEN
-)
+        events = (await session.execute(_ONE_EVENT, {"event_id": event_id})).all()
+        views = await _views(session, events)
+    return views[0] if views else None
 
 
 async def count_open_events(session: AsyncSession) -> int:
     """How many events people can still sign up for (the menu only needs the number)."""
     now = clock.now()
-    return sum(
-        is_open(status, starts, deadline, now)
-        for status, starts, deadline in await session.execute(_OPEN)
-    )
+    return sum(_is_open(event, now) for event in await session.execute(_OPEN_EVENTS))
 
 
 async def open_events(database: Database) -> list[EventView]:
     """Events people can still sign up for, soonest first."""
     async with database.session() as session:
-        events = await session.scalars(
-            _with_details().where(Event.status == EventStatus.OPEN).order_by(Event.starts_at)
-        )
-        return [view for view in map(_event_view, events) if view.is_open]
+        now = clock.now()
+        events = [e for e in await session.execute(_OPEN_EVENTS) if _is_open(e, now)]
+        return await _views(session, events)
 
 
 async def registration_status(database: Database, telegram_id: int, event_id: int) -> str | None:
