@@ -44,8 +44,9 @@ need an ambiguous row, i.e. a `kill -9` with that chat's request on the wire.
 Limits: the global pace comes from `PASSERELLE_OUTBOX_RATE_PER_SECOND`
 (`Settings.outbox_rate_per_second`, default 30, Telegram's limit), spent at 95 %; each
 chat gets at most one message per ~1 s; a 429 pauses everything for its `retry_after`.
-5xx and network errors are retried with exponential backoff (`send_after` pushed later)
-and give up after `MAX_ATTEMPTS` as `failed`; 403 ("blocked") or "chat not found" make
+5xx and network errors are retried with exponential backoff (`send_after` pushed later;
+a handler's reply waits in its own task, ahead of the chat's later replies) and give up
+after `MAX_ATTEMPTS` as `failed`; 403 ("blocked") or "chat not found" make
 the row `unreachable` and mark the person, with no retry. No answer to a request that
 went out (read timeout: `PASSERELLE_API_TIMEOUT_SECONDS`; connection closed after writing)
 may mean delivered: the probe looks for it at once and only what it does not find is sent
@@ -62,7 +63,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -106,6 +107,20 @@ class Sent:
     row_id: int
     message_id: int
     reply: bool = False  # a reply row: dropped once delivered (see `replies.drop_delivered`)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Sent again at `when`: a row of the loop goes back to `pending` for it; a reply is
+    tried again by its own task (see `_send_replies`)."""
+
+    row: Claimed
+    when: datetime
+    error: str
+    counted: bool = True  # a flood wait is not an attempt
+
+    async def __call__(self, session: AsyncSession) -> None:
+        await store.mark_retry(session, self.row, self.when, self.error, counted=self.counted)
 
 
 Outcome = Sent | Recorder
@@ -219,17 +234,30 @@ class Dispatcher:
         if before:
             await asyncio.wait(before)
         for row in rows:
-            delay = self.pacer.reserve()
-            if delay > 0:
-                await asyncio.sleep(delay)
             self._in_flight.add(row.id)
-            if self.journal is not None:
-                self.journal.record_start(row.id)  # synchronous: see journal.py
-            outcome = await self._send(row)
+            outcome = await self._send_reply(row)
             self._in_flight.discard(row.id)
             self._results.put_nowait(outcome)
         if then is not None:
             then()
+
+    async def _send_reply(self, row: Claimed) -> Outcome:
+        """Sent, and sent again here after an error, up to `MAX_ATTEMPTS`: the chat's later
+        replies wait for this one, so a screen never lands after a newer one. A stop during
+        the wait leaves it to the next start, which sends it before anything newer."""
+        while True:
+            delay = self.pacer.reserve()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.journal is not None:
+                self.journal.record_start(row.id)  # synchronous: see journal.py
+            outcome = await self._send(row)
+            if not isinstance(outcome, Retry):
+                return outcome
+            if await self._stopped_within((outcome.when - clock.now()).total_seconds()):
+                return outcome
+            if outcome.counted:
+                row = replace(row, attempts=row.attempts + 1)
 
     def _replied(self, task: asyncio.Task[None], chats: set[int]) -> None:
         for chat in chats:
@@ -396,7 +424,7 @@ class Dispatcher:
             when = clock.now() + timedelta(seconds=seconds)
             flood = str(error)
             log.info("Outbox: %s held back %s s by Telegram's flood limit", row.key, seconds)
-            return lambda s: store.mark_retry(s, row, when, flood, counted=False)
+            return Retry(row, when, flood, counted=False)
         except Forbidden as error:
             blocked = str(error)
             log.info("Outbox: %s: the person cannot be reached (%s)", row.key, blocked)
@@ -478,8 +506,7 @@ class Dispatcher:
                 _reason(error),
                 int(delay.total_seconds()),
             )
-        when = clock.now() + delay
-        return lambda s: store.mark_retry(s, row, when, text)
+        return Retry(row, clock.now() + delay, text)
 
     async def _deliver(self, row: Claimed) -> int:
         """Send the row's payload; returns Telegram's message id."""

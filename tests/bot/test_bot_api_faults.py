@@ -43,6 +43,7 @@ from tests.helpers.signup import (
     sign_up_candidate,
     tap,
 )
+from tests.helpers.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -265,3 +266,31 @@ async def test_polling_loses_no_update_and_handles_none_twice(
     errors = (await client.stats())["errors"]
     assert (errors["getUpdates:hang"], errors["getUpdates:drop"]) == (2, 2)
     assert errors["getUpdates:500"] == 1
+
+
+async def test_a_reply_sent_again_after_an_error_is_not_overtaken(
+    bot_runner: BotRunner, client: SandboxClient, settings: Settings
+) -> None:
+    """A tick refused by Telegram (a 500) is shown again before the chat's next screens. Sent
+    again later, the older ticks would land over the newer ones: "Commerce et vente" ticked,
+    then gone from the screen although it is stored."""
+    codes = await make_event(settings)
+    person = client.user(2205, first_name=FIRST_NAME, language_code="fr")
+    await person.command("start", codes.candidate)
+    await tap(person, AGREE)
+    await tap(person, its_me(person))
+    await tap(person, "26-35")
+    question = await asked(person, SECTORS_Q)
+    edits = (await client.stats())["calls"].get("editMessageReplyMarkup", 0)
+    await client.fail_next("editMessageReplyMarkup", status=500)
+    await person.press("Santé")  # its screen is refused once, then sent again
+    await person.press("Commerce et vente")
+
+    async def all_edits_done() -> bool:
+        calls = (await client.stats())["calls"].get("editMessageReplyMarkup", 0)
+        return calls - edits >= 3  # the refused one, its second try, the next tick
+
+    assert await eventually(all_edits_done, timeout=15)
+    await bot_runner.handled(client)
+    shown = next(m for m in await person.received() if m.message_id == question.message_id)
+    assert {"✅ Santé", "✅ Commerce et vente"} <= set(shown.button_labels), shown.button_labels
