@@ -8,7 +8,9 @@ informed: `Outage.failed` at every failed write, `Outage.succeeded` at every suc
 (a boolean check while all is well). The first failure of an outage writes ONE error line
 and sends ONE message to each root staff member; the first success after it one info line
 and one message. The messages go straight to Telegram with `bot.send_message`, not through
-the outbox: the outbox is a table of the very database that is failing.
+the outbox: the outbox is a table of the very database that is failing. For the same reason
+an outage is remembered across a restart by a file in the data folder (`MARKER`), so that
+staff told it was down hear it is back even when another run sees it come back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -86,13 +89,17 @@ def describe(error: BaseException) -> str:
     return masked_url(f"{type(cause).__name__}: {line}" if line else type(cause).__name__)
 
 
+MARKER = "database-down"
+
+
 class Outage:
     """Whether the database is down now, and who has been told."""
 
-    def __init__(self, bot: Bot, staff_ids: list[int]) -> None:
+    def __init__(self, bot: Bot, staff_ids: list[int], marker: Path | None = None) -> None:
         self.bot = bot
         self.staff_ids = list(staff_ids)
-        self.down = False
+        self.marker = marker
+        self.down = marker is not None and marker.exists()  # told down by an earlier run
         self.outages = 0
         self.failures = 0  # failed writes in the current (or last) outage
         self._sending: set[asyncio.Task[None]] = set()
@@ -109,6 +116,7 @@ class Outage:
             "Database unavailable (%s); updates wait and are handled when it answers",
             describe(error),
         )
+        self._remember(down=True)
         self._tell(DOWN)
 
     def trouble(self, error: BaseException) -> bool:
@@ -124,8 +132,25 @@ class Outage:
         if not self.down:
             return
         self.down = False
-        log.info("Database answers again after %s failed attempt(s)", self.failures)
+        if self.failures:
+            log.info("Database answers again after %s failed attempt(s)", self.failures)
+        else:  # the outage began before this run started
+            log.info("Database answers again (it was down when the bot last stopped)")
+        self._remember(down=False)
         self._tell(BACK)
+
+    def _remember(self, *, down: bool) -> None:
+        """The marker file; a folder that cannot be written (a full or read-only disk)
+        only loses the "back" message of a restart."""
+        if self.marker is None:
+            return
+        try:
+            if down:
+                self.marker.touch()
+            else:
+                self.marker.unlink(missing_ok=True)
+        except OSError as error:
+            log.warning("Could not note the database outage in %s: %s", self.marker, error)
 
     def _tell(self, message: str) -> None:
         text = Translator.for_language("fr").plain(message)
@@ -145,5 +170,6 @@ def outage_of(application: Any) -> Outage:
     """The application's one `Outage`, made at first use."""
     shared = services(application)
     if shared.outage is None:
-        shared.outage = Outage(application.bot, shared.settings.staff_ids)
+        settings = shared.settings
+        shared.outage = Outage(application.bot, settings.staff_ids, settings.data_dir / MARKER)
     return shared.outage

@@ -39,6 +39,7 @@ SENT = {
 }
 ANSWER = {"/aide": HELP, "/inconnue": UNKNOWN}
 WARM_UP = 3  # updates before the outage: staff and each person say /aide
+OTHER_STAFF = 700009  # a second staff member, in the stop-during-the-outage test
 OUTAGE_SECONDS = 2.5  # how long the database stays down once everyone has written
 needs_postgres = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="PASSERELLE_TEST_DATABASE_URL (PostgreSQL) is not set"
@@ -269,11 +270,17 @@ async def test_postgresql_goes_away_and_comes_back(
 async def test_a_stop_during_the_outage_leaves_the_message_for_the_next_start(
     sandbox: SandboxServer, client: SandboxClient, settings: Settings, sql: Sql
 ) -> None:
+    """The update waits in the inbox for the next start; staff hear the database is back
+    then, although the run that told them it was down ended before it came back."""
     data_dir = settings.data_dir
-    common = {"staff_ids": str(STAFF_ID), "log_level": "INFO"}
-    bot = LoggedBot(sandbox, client, data_dir, failpoint="stored:1:pause", **common)
+    common = {"staff_ids": f"{STAFF_ID},{OTHER_STAFF}", "log_level": "INFO"}
+    # Paused once Amina's message is stored (the second update, after Odile's /start).
+    bot = LoggedBot(sandbox, client, data_dir, failpoint="stored:2:pause", **common)
     amina = client.user(700001, first_name="Amina")
+    other = client.user(OTHER_STAFF, first_name="Odile")
+    await other.command("start")  # this staff member opened the bot, the root one did not
     await bot.start()
+    since = (await other.wait_for(lambda m: True, 20)).message_id
     pausing = asyncio.create_task(once_paused(bot.pid, lambda: limit_file_size(bot.pid, 64 * 1024)))
     update_id = await amina.command("aide")
     await pausing
@@ -282,6 +289,7 @@ async def test_a_stop_during_the_outage_leaves_the_message_for_the_next_start(
         assert await bot.stop(timeout=15) == 0, bot.log()  # no hang on the waiting update
         # Staff never opened the bot: Telegram refuses the message, which is logged, no more.
         assert any("Could not tell staff" in line for line in bot.at("WARNING")), bot.log()
+        assert await eventually(lambda: _staff_told(other, since, 1), 10), bot.log()
     finally:
         await bot.stop()
     assert await amina.received() == []
@@ -293,6 +301,10 @@ async def test_a_stop_during_the_outage_leaves_the_message_for_the_next_start(
         assert await eventually(lambda: _answered(amina, 1), 20), again.log()
         assert await answers(amina, 0) == [HELP]
         assert sql("select status from inbox where update_id = ?", update_id) == [("done",)]
+        assert await eventually(lambda: _staff_told(other, since, 2), 10), again.log()
+        told = [m.text for m in await other.received() if m.message_id > since]
+        assert len(told) == 2 and contains(told[0], DOWN) and contains(told[1], BACK), told
     finally:
         await again.stop()
     assert again.at("ERROR") == [], again.log()
+    assert any("Database answers again" in line for line in again.at("INFO")), again.log()
