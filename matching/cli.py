@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import matching
 from matching.i18n import N_, Translator, translator
-from matching.model import InstanceError, Plan, load_instance
-from matching.picture import render_plan_png
-from matching.solver import WITHDRAWN_REASON, solve
+from matching.model import WITHDRAWN_REASON, InstanceError, Plan, load_instance
 from matching.validate import check_plan
 
 USAGE = N_("usage: ")
@@ -156,7 +155,7 @@ def main(argv: Sequence[str] | None = None, language: str = "fr") -> int:
             _('Warning: unknown key "{key}" ignored (check its spelling).', key=key),
             file=sys.stderr,
         )
-    plan = solve(instance, seed=args.seed, time_limit=args.time_limit, language=language)
+    plan = matching.solve(instance, seed=args.seed, time_limit=args.time_limit, language=language)
     problems = check_plan(instance, plan, language=language)
     try:
         if args.output:
@@ -164,7 +163,9 @@ def main(argv: Sequence[str] | None = None, language: str = "fr") -> int:
                 json.dumps(plan.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
         if args.picture:
-            Path(args.picture).write_bytes(render_plan_png(instance, plan, language=language))
+            Path(args.picture).write_bytes(
+                matching.render_plan_png(instance, plan, language=language)
+            )
     except OSError as exc:
         print(
             _("Cannot write {file}: {error}", file=exc.filename, error=exc.strerror),

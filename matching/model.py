@@ -539,6 +539,9 @@ class RoundPlan:
     rooms: list[Room]
 
 
+WITHDRAWN_REASON = N_("Withdrawn: you no longer take part in this event.")
+
+
 @dataclass
 class Waiting:
     id: str

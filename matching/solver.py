@@ -26,13 +26,12 @@ from matching.fairness import raise_worst_off
 from matching.groups import solve_groups
 from matching.heuristic import solve_heuristic
 from matching.i18n import N_, translator
-from matching.model import Instance, Plan, Waiting
+from matching.model import WITHDRAWN_REASON, Instance, Plan, Waiting
 from matching.problem import Problem, Rounds, met_again, to_plan
 from matching.score import score_plan
 
 DEFAULT_TIME_LIMIT = 30.0
 
-WITHDRAWN_REASON = N_("Withdrawn: you no longer take part in this event.")
 NO_SEAT_REASON = N_(
     "No compatible seat could be given to you (rooms full, or employers already "
     "met or fully booked): waiting list."

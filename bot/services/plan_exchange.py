@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import matching
 from bot.db.models.planning import PlanSource
 from bot.db.session import Database
 from bot.services.plan_input import (
@@ -28,7 +29,6 @@ from bot.services.plan_store import (
     stored_plan,
 )
 from matching import InstanceError, Plan, check_plan
-from matching.score import score_plan
 
 EVENT_KEY = "passerelle_event_id"
 
@@ -73,7 +73,7 @@ async def import_plan(database: Database, event_id: int, raw: bytes, telegram_id
     if problems:
         names = engine_names(instance)
         raise PlanningError("broken_rule", [readable(problem, names) for problem in problems])
-    plan = score_plan(instance, plan)
+    plan = matching.score_plan(instance, plan)
     async with database.session() as session:
         row = await store_plan(
             session,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import matching
 from bot.db.models.events import Site
 from bot.db.models.people import Person
 from bot.db.models.planning import Plan as PlanRow
@@ -34,9 +35,8 @@ from bot.services.plan_input import (
     readable,
     site_key,
 )
-from matching import Instance, Plan, check_plan, render_plan_png, replan, solve
+from matching import Instance, Plan, check_plan
 from matching.model import Room, Waiting
-from matching.score import score_plan
 
 SOLVE_SECONDS = 10.0
 REMOVED_BY_STAFF = N_("Removed by hand by the organising team.")
@@ -163,7 +163,7 @@ async def latest_published_row(
 
 def plan_picture(view: PlanView) -> bytes:
     """The engine's PNG of the rooms, round by round, titled with the event, day and time."""
-    return render_plan_png(
+    return matching.render_plan_png(
         view.instance,
         view.plan,
         event_name=view.event.name,
@@ -187,7 +187,7 @@ async def site_rooms(database: Database, event_id: int) -> list[tuple[str, str, 
 
 
 async def _solve(instance: Instance, seed: int) -> Plan:
-    return await asyncio.to_thread(solve, instance, seed, SOLVE_SECONDS)
+    return await asyncio.to_thread(matching.solve, instance, seed, SOLVE_SECONDS)
 
 
 async def make_plan(database: Database, event_id: int, telegram_id: int, seed: int = 0) -> PlanView:
@@ -236,7 +236,7 @@ async def replan_event(database: Database, event_id: int, telegram_id: int) -> P
         previous_plan = stored_plan(previous)
         seed = previous.seed
     instance = engine_instance(data)
-    plan = await asyncio.to_thread(replan, instance, previous_plan, seed)
+    plan = await asyncio.to_thread(matching.replan, instance, previous_plan, seed)
     async with database.session() as session:
         row = await store_plan(
             session,
@@ -259,7 +259,7 @@ async def _store_adjusted(
     problems = check_plan(view.instance, plan)
     if problems:
         raise PlanningError("broken_rule", [view.readable(p) for p in problems])
-    plan = score_plan(view.instance, plan)
+    plan = matching.score_plan(view.instance, plan)
     async with database.session() as session:
         row = await store_plan(
             session,

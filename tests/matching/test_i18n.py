@@ -13,7 +13,7 @@ from matching import Instance, InstanceError, Plan, check_plan, solve
 from matching import examples as ex
 from matching.cli import summary
 from matching.i18n import sector_labels, translator
-from matching.solver import WITHDRAWN_REASON
+from matching.model import WITHDRAWN_REASON
 from tests.helpers.texts import pattern, t, tn
 
 MATCHING = Path(__file__).resolve().parents[2] / "matching"

@@ -29,6 +29,7 @@ from bot.handlers.common import Context, reply, staff_only
 from bot.handlers.events.shared import FORMATS
 from bot.i18n import Translator
 from bot.keyboards import column
+from bot.services import aftercare
 from bot.services.aftercare import report as reports
 from bot.services.aftercare.funders import Scheme
 from bot.services.aftercare.report import (
@@ -39,7 +40,6 @@ from bot.services.aftercare.report import (
     ReportScope,
     show,
 )
-from bot.services.aftercare.report_chart import render_chart
 from bot.services.aftercare.report_xlsx import render_workbook
 
 PREFIX = "bilan"
@@ -166,7 +166,7 @@ async def on_report(update: Update, context: Context) -> None:
         return
     await query.answer()
     title = report_title(_, result)
-    chart = await asyncio.to_thread(render_chart, result, title, _)
+    chart = await asyncio.to_thread(aftercare.render_chart, result, title, _)
     workbook = await asyncio.to_thread(render_workbook, result, _)
     chat = update.effective_chat
     assert chat is not None

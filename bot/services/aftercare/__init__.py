@@ -13,4 +13,26 @@
 - `editions`: the next edition of an event, and the pairs who met before.
 
 Services take and return plain typed values; handlers live in `bot.handlers.aftercare`.
+
+The chart of the report (matplotlib, a third of a second to load) is loaded the first time
+it is drawn, not when the bot starts: use it as `aftercare.render_chart(...)`.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.services.aftercare.report_chart import render_chart
+
+__all__ = ["render_chart"]
+
+
+def __getattr__(name: str) -> object:
+    """`render_chart`, loaded on first use."""
+    if name != "render_chart":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = importlib.import_module("bot.services.aftercare.report_chart").render_chart
+    globals()[name] = value
+    return value
