@@ -16,6 +16,7 @@ import atexit
 import os
 import re
 import sqlite3
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
@@ -128,6 +129,35 @@ def _paramstyle(query: str) -> str:
     )
 
 
+# One connection per PostgreSQL test database, kept for the test: tests poll the database
+# every few milliseconds, and a connection each time would make the server start a process
+# each time. The lock lets `Sql.write` use it from a thread.
+_READERS: dict[str, psycopg.Connection[Any]] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def _reader(url: str) -> psycopg.Connection[Any]:
+    connection = _READERS.get(url)
+    if connection is None or connection.closed:
+        connection = psycopg.connect(_postgres_dsn(url), autocommit=True)
+        connection.execute("SET TIME ZONE 'UTC'")
+        for type_name in ("json", "jsonb"):
+            connection.adapters.register_loader(type_name, _TextLoader)
+        connection.adapters.register_loader("numeric", _NumericLoader)
+        for type_name in ("timestamptz", "timestamp"):
+            connection.adapters.register_loader(type_name, _TimestampLoader)
+        connection.adapters.register_loader("date", _DateLoader)
+        connection.adapters.register_loader("bool", _BoolLoader)
+        _READERS[url] = connection
+    return connection
+
+
+def _close_reader(url: str) -> None:
+    connection = _READERS.pop(url, None)
+    if connection is not None:
+        connection.close()
+
+
 class Sql:
     """Reads the bot's database directly, to check what is really stored.
 
@@ -160,16 +190,12 @@ class Sql:
         if self.url is None:
             with closing(sqlite3.connect(self.path, timeout=30)) as connection, connection:
                 return list(connection.execute(query, params))
-        with psycopg.connect(_postgres_dsn(self.url), autocommit=True) as connection:
-            connection.execute("SET TIME ZONE 'UTC'")
-            for type_name in ("json", "jsonb"):
-                connection.adapters.register_loader(type_name, _TextLoader)
-            connection.adapters.register_loader("numeric", _NumericLoader)
-            for type_name in ("timestamptz", "timestamp"):
-                connection.adapters.register_loader(type_name, _TimestampLoader)
-            connection.adapters.register_loader("date", _DateLoader)
-            connection.adapters.register_loader("bool", _BoolLoader)
-            cursor = connection.execute(_paramstyle(query), params)
+        with _READERS_LOCK:
+            try:
+                cursor = _reader(self.url).execute(_paramstyle(query), params)
+            except psycopg.OperationalError:  # the server or the test closed it: once more
+                _close_reader(self.url)
+                cursor = _reader(self.url).execute(_paramstyle(query), params)
             return list(cursor.fetchall()) if cursor.description is not None else []
 
     def __call__(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -254,9 +280,12 @@ def database_url() -> Iterator[str | None]:
     _template_ready()
     name = f"passerelle_test_{uuid.uuid4().hex[:12]}"
     _admin(f'create database "{name}" template "{TEMPLATE_DATABASE}"')
+    url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
+        with _READERS_LOCK:
+            _close_reader(url)
         _admin(f'drop database if exists "{name}" with (force)')
 
 

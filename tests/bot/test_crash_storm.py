@@ -1,6 +1,6 @@
 """SIGKILL storm while staff publish a plan and broadcast, and people answer afterwards.
 
-The bot runs as a real process (`tests.helpers.storm.StormBot`) and is killed at random
+The bot runs as a real process (`tests.helpers.process.BotProcess`) and is killed at random
 moments at least 20 times (seeded: `CRASH_TEST_SEED` replays a run), restarted each time,
 while 33 people act as people do (`Actor`: they act again when the bot stays silent):
 everyone says hello, staff run `/plan` and "Publier", then `/broadcast` to everyone; then the
@@ -56,13 +56,11 @@ from tests.helpers.plan import (
     WELCOME_BACK,
     is_plan,
 )
-from tests.helpers.process import quiet
+from tests.helpers.process import START, BotProcess, quiet
 from tests.helpers.storm import (
     EVENT_NAME,
-    START,
     Actor,
     Killer,
-    StormBot,
     all_done,
     data_of,
     seed_storm_event,
@@ -166,7 +164,7 @@ async def test_random_kills_while_publishing_broadcasting_and_answering(
     seed = int(os.environ.get("CRASH_TEST_SEED") or random.randrange(1_000_000))
     rng = random.Random(seed)
     event = await seed_storm_event(settings, client)
-    bot = StormBot(
+    bot = BotProcess(
         sandbox,
         client,
         settings.data_dir,
@@ -395,7 +393,7 @@ async def test_killed_as_the_broadcast_progress_goes_to_staff(
     staff but the bot did not learn it; the broadcast was recorded as done but its report
     not shown yet. After the restart staff have one progress message, showing the report."""
     event = await seed_storm_event(settings, client, employers=1, candidates=2)
-    bot = StormBot(
+    bot = BotProcess(
         sandbox, client, settings.data_dir, staff_ids=str(STAFF_ID), outbox_rate_per_second="300"
     )
     actors = [Actor(user, random.Random(index)) for index, user in enumerate(event.everyone)]

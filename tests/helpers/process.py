@@ -1,29 +1,35 @@
 """The bot as a real process (`python -m bot run`), as it runs in production.
 
-`start_bot_process` starts one; `BotProcess` starts it again and again on the same data
+`start_bot_process` starts one. `BotProcess` starts it again and again on the same data
 folder, kills it with SIGKILL (a power cut: nothing runs after it), lets a failpoint kill it
 (`PASSERELLE_FAILPOINT`, see `bot.engine.failpoints`) and keeps every run's log in one file,
-to show when a test fails.
+to show when a test fails. Its runs are forked from one process that imported the bot once
+(`tests.helpers.shifted_bot`): a restart after a kill takes what a real start takes after
+the imports, and each run's clock may be moved (`clock_offset`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
 import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from bot.engine.failpoints import ENVIRONMENT as FAILPOINT
 from bot.outbox.replies import KIND as REPLY
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.server import SandboxServer
 from tests.conftest import TOKEN, Sql, database_for
+from tests.helpers.shifted_bot import LOG_VARIABLE
 from tests.helpers.waiting import due_messages, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
+START = 30.0  # seconds for the bot process to start on a busy 2-core machine
 
 
 def free_port() -> int:
@@ -70,11 +76,43 @@ async def start_bot_process(
     )
 
 
+class Forked:
+    """A bot forked by `tests.helpers.shifted_bot`, handled as `asyncio.subprocess.Process`
+    is (signal, wait, returncode); it is not our child: its exit code is not known, only
+    that it is gone (given as -SIGKILL)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._gone = False
+
+    @property
+    def returncode(self) -> int | None:
+        if not self._gone:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self._gone = True
+        return -signal.SIGKILL if self._gone else None
+
+    def send_signal(self, number: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, number)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    async def wait(self) -> int:
+        while (code := self.returncode) is None:
+            await asyncio.sleep(0.02)
+        return code
+
+
 class BotProcess:
     """One bot on one data folder, started, killed and started again by a test.
 
     Polling by default; `webhook=True` runs it as a webhook on a port kept across restarts.
-    Every run writes to `log_path` (`log_tail()` shows its end in an assertion message).
+    Every run writes to `log_path` (`log_tail()` shows its end in an assertion message), and
+    runs on the clock moved by `clock_offset` (set before a start).
     """
 
     def __init__(
@@ -98,11 +136,13 @@ class BotProcess:
                 webhook_port=str(self.webhook_port),
             )
         self.log_path = data_dir.parent / "bot-process.log"
-        self.process: asyncio.subprocess.Process | None = None
+        self.clock_offset = timedelta(0)
+        self.process: Forked | None = None
         self.starts = 0
         self.kills = 0  # by the test (SIGKILL)
         self.failpoint_deaths = 0  # by the process itself (a failpoint)
         self._calls_before_start = 0
+        self._forker: asyncio.subprocess.Process | None = None
 
     @property
     def running(self) -> bool:
@@ -112,15 +152,36 @@ class BotProcess:
         assert not self.running, "the bot is already running"
         self.starts += 1
         self._calls_before_start = await self._listener_calls()
-        settings = dict(self.settings)
-        if failpoint is not None:
-            settings[FAILPOINT.removeprefix("PASSERELLE_").lower()] = failpoint
         with self.log_path.open("ab") as log:
-            log.write(f"---- start #{self.starts} failpoint={failpoint}\n".encode())
-            log.flush()
-            self.process = await start_bot_process(
-                self.sandbox, self.data_dir, output=log, **settings
+            log.write(
+                f"---- start #{self.starts} failpoint={failpoint} "
+                f"clock +{self.clock_offset}\n".encode()
             )
+        self.process = await self._fork(failpoint)
+
+    async def _fork(self, failpoint: str | None) -> Forked:
+        if self._forker is None:
+            env = bot_environment(self.sandbox, self.data_dir, **self.settings)
+            env[LOG_VARIABLE] = str(self.log_path)
+            with self.log_path.open("ab") as log:
+                self._forker = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "tests.helpers.shifted_bot",
+                    "run",
+                    cwd=self.data_dir.parent,
+                    env=env,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=log,
+                )
+        assert self._forker.stdin is not None and self._forker.stdout is not None
+        order = {"offset": self.clock_offset.total_seconds(), "failpoint": failpoint}
+        self._forker.stdin.write(json.dumps(order).encode() + b"\n")
+        await self._forker.stdin.drain()
+        line = await asyncio.wait_for(self._forker.stdout.readline(), START)
+        assert line.strip(), f"the bot could not be forked\n{self.log_tail()}"
+        return Forked(int(line))
 
     async def _listener_calls(self) -> int:
         method = "setWebhook" if self.webhook_port is not None else "getUpdates"
@@ -159,7 +220,21 @@ class BotProcess:
         self.failpoint_deaths += 1
 
     async def stop(self, timeout: float = 60) -> int | None:
-        """SIGTERM (a clean stop) if running; SIGKILL if it does not stop within `timeout`."""
+        """SIGTERM (a clean stop) if running; SIGKILL if it does not stop within `timeout`.
+        Then the process the runs are forked from ends (its input closed)."""
+        try:
+            return await self._stop_run(timeout)
+        finally:
+            forker, self._forker = self._forker, None
+            if forker is not None and forker.stdin is not None:
+                forker.stdin.close()
+                try:
+                    await asyncio.wait_for(forker.wait(), 10)
+                except TimeoutError:
+                    forker.kill()
+                    await forker.wait()
+
+    async def _stop_run(self, timeout: float) -> int | None:
         if self.process is None or not self.running:
             return None if self.process is None else self.process.returncode
         self.process.send_signal(signal.SIGTERM)

@@ -1,26 +1,23 @@
 """A storm of SIGKILLs while staff publish a plan, broadcast, and people answer afterwards.
 
     event = await seed_storm_event(settings, client)        # 8 employers, 24 candidates
-    bot = StormBot(sandbox, client, settings.data_dir, staff_ids=str(STAFF_ID))
+    bot = BotProcess(sandbox, client, settings.data_dir, staff_ids=str(STAFF_ID))
     killer = Killer(bot, rng)                 # `storm(done, 20)`: kills, restarts, again
     ana = Actor(user, rng)
     await ana.press(question, YES, says(RATING), "did it happen", deadline)
 
-`StormBot` is `BotProcess` whose runs are forked from one process that imported the bot
-(`tests.helpers.shifted_bot`), so a restart takes a fraction of a second, each on a clock
-the test can move (`clock_offset`). An `Actor` acts, then waits for the answer it expects;
-when the bot stays silent for a few seconds it does the same again, as people do, and keeps
-what it sent (update ids, button presses) so a test can check all was handled.
+`BotProcess` forks its runs from one process that imported the bot, so a restart takes a
+fraction of a second, each on a clock the test can move (`clock_offset`). An `Actor` acts,
+then waits for the answer it expects; when the bot stays silent for a few seconds it does
+the same again, as people do, and keeps what it sent (update ids, button presses) so a test
+can check all was handled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import random
-import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,13 +32,11 @@ from bot.db.session import Database
 from bot.sandbox.client import BotMessage, SandboxClient, User
 from tests.conftest import STAFF_ID
 from tests.helpers.crowd import press_data
-from tests.helpers.process import BotProcess, bot_environment
-from tests.helpers.shifted_bot import LOG_VARIABLE
+from tests.helpers.process import START, BotProcess
 from tests.helpers.texts import t
 from tests.helpers.waiting import eventually
 
 Expect = Callable[[BotMessage], bool]
-START = 30.0  # seconds for the bot process to start on a busy 2-core machine
 
 # ---------------------------------------------------------------- the event
 
@@ -165,92 +160,6 @@ async def seed_storm_event(
 
 
 # ---------------------------------------------------------------- the bot, killed
-
-
-class Forked:
-    """A bot forked by `tests.helpers.shifted_bot`, handled as `asyncio.subprocess.Process`
-    is by `BotProcess` (signal, wait, returncode); it is not our child: its exit code is
-    not known, only that it is gone."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self._gone = False
-
-    @property
-    def returncode(self) -> int | None:
-        if not self._gone:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self._gone = True
-        return -signal.SIGKILL if self._gone else None
-
-    def send_signal(self, number: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, number)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    async def wait(self) -> int:
-        while (code := self.returncode) is None:
-            await asyncio.sleep(0.02)
-        return code
-
-
-class StormBot(BotProcess):
-    """`BotProcess` whose runs are forked from one process that imported the bot once
-    (`tests.helpers.shifted_bot`): a restart after a kill takes what a real start takes
-    after the imports. Each run's clock is moved by `clock_offset` (set before a start)."""
-
-    clock_offset = timedelta(0)
-    _forker: asyncio.subprocess.Process | None = None
-
-    async def _fork(self) -> Forked:
-        if self._forker is None:
-            env = bot_environment(self.sandbox, self.data_dir, **self.settings)
-            env[LOG_VARIABLE] = str(self.log_path)
-            with self.log_path.open("ab") as log:
-                self._forker = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "tests.helpers.shifted_bot",
-                    "run",
-                    cwd=self.data_dir.parent,
-                    env=env,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=log,
-                )
-        assert self._forker.stdin is not None and self._forker.stdout is not None
-        self._forker.stdin.write(f"{self.clock_offset.total_seconds()}\n".encode())
-        await self._forker.stdin.drain()
-        line = await asyncio.wait_for(self._forker.stdout.readline(), START)
-        assert line.strip(), f"the bot could not be forked\n{self.log_tail()}"
-        return Forked(int(line))
-
-    async def start(self, failpoint: str | None = None) -> None:
-        assert not self.running, "the bot is already running"
-        assert failpoint is None, "StormBot has no failpoint"
-        self.starts += 1
-        self._calls_before_start = await self._listener_calls()
-        with self.log_path.open("ab") as log:
-            log.write(f"---- start #{self.starts} clock +{self.clock_offset}\n".encode())
-        self.process = await self._fork()  # type: ignore[assignment]
-
-    async def stop(self, timeout: float = 60) -> int | None:
-        """Stop the bot (SIGTERM), then the process it was forked from (input closed)."""
-        try:
-            return await super().stop(timeout)
-        finally:
-            forker, self._forker = self._forker, None
-            if forker is not None and forker.stdin is not None:
-                forker.stdin.close()
-                try:
-                    await asyncio.wait_for(forker.wait(), 10)
-                except TimeoutError:
-                    forker.kill()
-                    await forker.wait()
 
 
 async def bot_calls(client: SandboxClient) -> int:
