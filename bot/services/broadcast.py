@@ -304,14 +304,15 @@ async def finish(database: Database, broadcast_id: int) -> None:
 
 
 async def progress_on_its_way(database: Database, broadcast_id: int) -> bool:
-    """Whether staff's progress message is still waiting in the outbox (not sent, not failed)."""
+    """Whether staff's progress message is waiting in the outbox, or was sent since its id was
+    last read (so the next read finds it); False once it failed."""
     async with database.session() as session:
         status = await session.scalar(
             select(OutboxMessage.status).where(
                 OutboxMessage.idempotency_key == progress_key(broadcast_id)
             )
         )
-        return status in (OutboxStatus.PENDING, OutboxStatus.SENDING)
+        return status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
 
 
 async def to_follow(database: Database) -> list[int]:

@@ -187,7 +187,9 @@ async def site_rooms(database: Database, event_id: int) -> list[tuple[str, str, 
 
 
 async def _solve(instance: Instance, seed: int) -> Plan:
-    return await asyncio.to_thread(matching.solve, instance, seed, SOLVE_SECONDS)
+    # `matching.solve` is read in the thread: the first use loads the solver there, not in
+    # the event loop.
+    return await asyncio.to_thread(lambda: matching.solve(instance, seed, SOLVE_SECONDS))
 
 
 async def make_plan(database: Database, event_id: int, telegram_id: int, seed: int = 0) -> PlanView:
@@ -236,7 +238,7 @@ async def replan_event(database: Database, event_id: int, telegram_id: int) -> P
         previous_plan = stored_plan(previous)
         seed = previous.seed
     instance = engine_instance(data)
-    plan = await asyncio.to_thread(matching.replan, instance, previous_plan, seed)
+    plan = await asyncio.to_thread(lambda: matching.replan(instance, previous_plan, seed))
     async with database.session() as session:
         row = await store_plan(
             session,

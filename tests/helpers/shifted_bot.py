@@ -3,13 +3,14 @@ process that imported the bot once, each on a clock and with a failpoint the tes
 
 Importing the bot takes a second or more on a busy machine, much longer than what a crash
 test is about (what the bot does once it runs); twenty restarts would spend most of a test
-there. This process imports everything, then reads its standard input: each line is a JSON
-object, `{"offset": <seconds>, "failpoint": <PASSERELLE_FAILPOINT or null>}`; it forks a bot
-for it (`bot.clock` moved by that offset, e.g. to the day after an event; the failpoint
-armed; output appended to `BOT_LOG_PATH`) and writes the bot's process id on its standard
-output. The bot then runs `passerelle run` as a real start does, from reading the settings
-on. An empty input (the test ended) stops this process. Test-only: no setting of the bot
-moves its clock.
+there. This process imports everything (what the bot loads on first use too), then reads
+its standard input. Each line is a JSON object,
+`{"offset": <seconds>, "failpoint": <PASSERELLE_FAILPOINT or null>}`: it forks a bot for it
+(`bot.clock` moved by that offset, e.g. to the day after an event; the failpoint armed;
+output appended to `BOT_LOG_PATH`) and writes the bot's process id on its standard output.
+The bot then runs `passerelle run` as a real start does, from reading the settings on. An
+empty input (the test ended) stops this process. Test-only: no setting of the bot moves its
+clock.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import signal
 import sys
 from datetime import timedelta
 
+import bot.services.aftercare.report_chart  # noqa: F401  (loaded on first use by the bot)
+import matching.picture
+import matching.replan
+import matching.solver  # noqa: F401
 from bot import clock
 from bot.cli import main
 from bot.engine import failpoints

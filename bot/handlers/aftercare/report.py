@@ -166,7 +166,7 @@ async def on_report(update: Update, context: Context) -> None:
         return
     await query.answer()
     title = report_title(_, result)
-    chart = await asyncio.to_thread(aftercare.render_chart, result, title, _)
+    chart = await asyncio.to_thread(lambda: aftercare.render_chart(result, title, _))
     workbook = await asyncio.to_thread(render_workbook, result, _)
     chat = update.effective_chat
     assert chat is not None
