@@ -20,13 +20,13 @@ from matching.weights import Weights
 
 if TYPE_CHECKING:
     from matching.picture import render_plan_png
-    from matching.replan import replan
+    from matching.replanning import replan
     from matching.score import score_plan
     from matching.solver import solve
 
 _LOADED_ON_USE = {
     "render_plan_png": "matching.picture",
-    "replan": "matching.replan",
+    "replan": "matching.replanning",
     "score_plan": "matching.score",
     "solve": "matching.solver",
 }

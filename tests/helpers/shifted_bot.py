@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import bot.services.aftercare.report_chart  # noqa: F401  (loaded on first use by the bot)
 import matching.picture
-import matching.replan
+import matching.replanning
 import matching.solver  # noqa: F401
 from bot import clock
 from bot.cli import main
