@@ -347,7 +347,9 @@ async def _watch(application: AnyApplication, broadcast_id: int, _: Translator) 
             if current.done:  # recorded first: the report is the last thing staff see
                 await service.finish(database, broadcast_id)
             if current.message_id is None:
-                if current.done or not await service.progress_on_its_way(database, broadcast_id):
+                # Wait for it even when all is sent: the report replaces it. Staff's chat is
+                # paced, so the people's messages may well go out before it.
+                if not await service.progress_on_its_way(database, broadcast_id):
                     return  # no progress message to show (it could not be sent)
                 continue
             text = report_text(_, current) if current.done else progress_text(_, current)

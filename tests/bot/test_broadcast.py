@@ -109,6 +109,20 @@ async def test_double_press_on_send_sends_each_person_once(
     assert sql.scalar("SELECT count(*) FROM outbox WHERE kind='broadcast'") == 2
 
 
+async def test_report_shown_when_everyone_got_it_before_the_progress_message(
+    bot_runner: BotRunner, client: SandboxClient
+) -> None:
+    """Staff's chat is paced and the Bot API may answer late: the people's messages can all
+    be out before staff's progress message is. The report still replaces it."""
+    staff = await staff_user(client)
+    alice = await participant(client, 2111, "Alice", CANDIDATE)
+    await prepare(staff, "Avant le suivi")
+    await client.hang_next("sendMessage", 1.5, deliver=True, chat_id=STAFF_ID)
+    await staff.press(SEND)
+    assert broadcasts([await alice.wait_for(begins(HEADER))]) == [f"{HEADER}\n\nAvant le suivi"]
+    await staff.wait_for(begins(SENT), 10)
+
+
 async def test_cancel_sends_nothing_and_send_after_cancel_is_refused(
     bot_runner: BotRunner, client: SandboxClient, sql: Sql
 ) -> None:
