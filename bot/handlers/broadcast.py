@@ -349,7 +349,7 @@ async def _watch(application: AnyApplication, broadcast_id: int, _: Translator) 
             if current.message_id is None:
                 # Wait for it even when all is sent: the report replaces it. Staff's chat is
                 # paced, so the people's messages may well go out before it.
-                if not await service.progress_on_its_way(database, broadcast_id):
+                if not current.message_coming:
                     return  # no progress message to show (it could not be sent)
                 continue
             text = report_text(_, current) if current.done else progress_text(_, current)

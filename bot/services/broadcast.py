@@ -90,6 +90,7 @@ class Progress:
     failed: int
     unreachable: int
     remaining: int
+    message_coming: bool = False  # staff's progress message waits in the outbox: no id yet
     unreachable_names: list[str] = field(default_factory=list)
 
     @property
@@ -278,11 +279,18 @@ async def progress(database: Database, broadcast_id: int) -> Progress | None:
             .where(OutboxMessage.status == OutboxStatus.UNREACHABLE)
             .order_by(Person.first_name, Person.id)
         )
-        message_id = draft.progress_message_id or await session.scalar(
-            select(OutboxMessage.telegram_message_id).where(
-                OutboxMessage.idempotency_key == progress_key(draft.id)
-            )
-        )
+        message_id, coming = draft.progress_message_id, False
+        if message_id is None:  # its id and whether it may still come, read together
+            row = (
+                await session.execute(
+                    select(OutboxMessage.telegram_message_id, OutboxMessage.status).where(
+                        OutboxMessage.idempotency_key == progress_key(draft.id)
+                    )
+                )
+            ).first()
+            if row is not None:
+                message_id = row[0]
+                coming = row[1] in (OutboxStatus.PENDING, OutboxStatus.SENDING)
         return Progress(
             broadcast_id=draft.id,
             staff_chat_id=draft.staff_chat_id,
@@ -291,6 +299,7 @@ async def progress(database: Database, broadcast_id: int) -> Progress | None:
             failed=counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.CANCELLED, 0),
             unreachable=counts.get(OutboxStatus.UNREACHABLE, 0),
             remaining=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
+            message_coming=coming,
             unreachable_names=[full_name(person) for person in unreachable_people],
         )
 
@@ -301,18 +310,6 @@ async def finish(database: Database, broadcast_id: int) -> None:
         if draft is not None and draft.status == BroadcastStatus.SENDING:
             draft.status = BroadcastStatus.DONE
             draft.finished_at = clock.now()
-
-
-async def progress_on_its_way(database: Database, broadcast_id: int) -> bool:
-    """Whether staff's progress message is waiting in the outbox, or was sent since its id was
-    last read (so the next read finds it); False once it failed."""
-    async with database.session() as session:
-        status = await session.scalar(
-            select(OutboxMessage.status).where(
-                OutboxMessage.idempotency_key == progress_key(broadcast_id)
-            )
-        )
-        return status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
 
 
 async def to_follow(database: Database) -> list[int]:
